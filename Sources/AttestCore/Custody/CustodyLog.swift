@@ -1,0 +1,58 @@
+import Foundation
+
+/// The kinds of event the custody log records.
+public enum CustodyEventKind: String, Codable, CaseIterable, Sendable {
+    case logCreated = "log.created"
+    case reportReceived = "report.received"
+    case reportSupplemented = "report.supplemented"
+    case evidenceIngested = "evidence.ingested"
+    case recordViewed = "record.viewed"
+    case recordChanged = "record.changed"
+    case exportMade = "export.made"
+    case referralSent = "referral.sent"
+    case keyRotated = "key.rotated"
+    case staffSignedIn = "staff.signed_in"
+}
+
+/// One event touching a record. It names the record and the hash of its canonical content; it never
+/// carries personal data, narrative text or file contents.
+public struct CustodyEvent: Equatable, Sendable {
+    public var kind: CustodyEventKind
+    /// When it happened.
+    public var occurredAt: Date
+    /// A pseudonymous actor id: `public` for residents, a staff pseudonym, or `system`.
+    public var actor: String
+    /// The record's identifier, e.g. `report:R-2026-000123`.
+    public var recordID: String
+    /// Lower-case hex SHA-256 of the record's canonical content.
+    public var contentHash: String
+
+    public init(kind: CustodyEventKind, occurredAt: Date, actor: String, recordID: String, contentHash: String) {
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.actor = actor
+        self.recordID = recordID
+        self.contentHash = contentHash
+    }
+}
+
+/// Where an appended event landed.
+public struct CustodyReceipt: Equatable, Sendable {
+    /// The entry's index in the log (0-based).
+    public var index: Int64
+    /// Lower-case hex hash of the entry.
+    public var entryHash: String
+
+    public init(index: Int64, entryHash: String) {
+        self.index = index
+        self.entryHash = entryHash
+    }
+}
+
+/// The custody log port: an append-only, tamper-evident record of every event that touches a record.
+/// An implementation obtained from a `ReportUnitOfWork` appends inside that unit's transaction, so that
+/// no record exists without its entry and no entry without its record.
+public protocol CustodyLog: Sendable {
+    /// Appends `event` and returns where it landed.
+    func append(_ event: CustodyEvent) async throws -> CustodyReceipt
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// The changes one use case makes, applied atomically: all of them, custody entries included, or none.
+public protocol ReportUnitOfWork: Sendable {
+    /// The next number in the named sequence (1, 2, 3, …), e.g. `report-2026` for references.
+    func nextNumber(in sequence: String) async throws -> Int
+    /// Stores a new report.
+    func insert(_ report: Report) async throws
+    /// Stores a new thread message.
+    func insert(_ message: ThreadMessage) async throws
+    /// Changes a report's triage status.
+    func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws
+    /// The custody log, appending within this unit of work.
+    var custodyLog: any CustodyLog { get }
+}
+
+/// Reports, their threads and their custody entries.
+public protocol ReportStore: Sendable {
+    /// Runs `work` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<Result: Sendable>(
+        _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
+    ) async throws -> Result
+    /// The report with `reference`, contact details decrypted, or nil.
+    func report(reference: ReportReference) async throws -> Report?
+    /// The thread of a report, oldest first.
+    func messages(of report: Identifier<Report>) async throws -> [ThreadMessage]
+    /// How many reports exist, sample or real.
+    func countReports(samples: Bool) async throws -> Int
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A resident files a report: validate it, give it a reference and a follow-up code, store it and record
+/// `report.received` in the custody log, all in one transaction.
+public struct SubmitReport: Sendable {
+    public var store: any ReportStore
+    public var clock: any Clock
+    public var random: any RandomSource
+    public var validator: ReportValidator
+
+    public init(store: any ReportStore, clock: any Clock, random: any RandomSource, validator: ReportValidator) {
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.validator = validator
+    }
+
+    public struct Input: Sendable {
+        public var submission: ReportSubmission
+        /// Marks synthetic sample data.
+        public var isSample: Bool
+
+        public init(submission: ReportSubmission, isSample: Bool = false) {
+            self.submission = submission
+            self.isSample = isSample
+        }
+    }
+
+    /// What the reporter takes away. The follow-up code exists only here; it is never stored.
+    public struct Receipt: Sendable {
+        public var reference: ReportReference
+        public var followUpCode: FollowUpCode
+        public var receivedAt: Date
+        public var status: TriageStatus
+        /// SHA-256 of what was submitted (canonical content).
+        public var contentHash: String
+        /// The custody log entry of `report.received`.
+        public var custody: CustodyReceipt
+    }
+
+    /// Files the report; throws `ValidationFailure` without storing anything when the input is invalid.
+    public func execute(_ input: Input) async throws -> Receipt {
+        let now = clock.now()
+        let output = try validator.validate(input.submission, now: now)
+        let code = FollowUpCode(random: random)
+        let contentHash = try output.content.contentHash()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = validator.jurisdiction.timeZone
+        let year = calendar.component(.year, from: now)
+        let id = Identifier<Report>(random.uuid())
+        let jurisdiction = validator.jurisdiction.code
+        return try await store.transaction { unit in
+            let reference = ReportReference(year: year, number: try await unit.nextNumber(in: "report-\(year)"))
+            let report = Report(
+                id: id, reference: reference, jurisdiction: jurisdiction, status: .received, receivedAt: now,
+                content: output.content, contentHash: contentHash, contact: output.contact,
+                followUpCodeHash: code.hash, isSample: input.isSample
+            )
+            try await unit.insert(report)
+            let custody = try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .reportReceived, occurredAt: now, actor: "public", recordID: "report:\(reference)",
+                    contentHash: contentHash
+                )
+            )
+            return Receipt(
+                reference: reference, followUpCode: code, receivedAt: now, status: .received,
+                contentHash: contentHash, custody: custody
+            )
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+
+/// SHA-256 helpers shared by the domain: follow-up code hashes and record content hashes.
+public enum ContentHash {
+    /// Lower-case hexadecimal SHA-256 of `data`.
+    public static func sha256Hex<D: DataProtocol>(_ data: D) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Lower-case hexadecimal SHA-256 of the UTF-8 bytes of `string`.
+    public static func sha256Hex(_ string: String) -> String {
+        sha256Hex(Data(string.utf8))
+    }
+
+    /// Compares two strings in time that depends only on their lengths, for secrets and their hashes.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices {
+            difference |= left[index] ^ right[index]
+        }
+        return difference == 0
+    }
+}
+
+/// Deterministic JSON for hashing: sorted keys, no insignificant whitespace, dates as RFC 3339 UTC seconds.
+public enum CanonicalJSON {
+    /// Encodes `value` canonically.
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.string(from: date))
+        }
+        return try encoder.encode(value)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// The source of the current time. Core never calls `Date()` itself, so tests can fix the clock.
+public protocol Clock: Sendable {
+    /// The current instant.
+    func now() -> Date
+}
+
+/// The source of randomness: identifiers, follow-up codes and nonces. Tests may substitute a seeded source.
+public protocol RandomSource: Sendable {
+    /// `count` bytes of cryptographically secure randomness.
+    func bytes(count: Int) -> [UInt8]
+    /// A fresh random UUID.
+    func uuid() -> UUID
+}
+
+/// The system clock.
+public struct SystemClock: Clock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// The operating system's cryptographically secure random number generator.
+public struct SystemRandomSource: RandomSource {
+    public init() {}
+
+    public func bytes(count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    public func uuid() -> UUID { UUID() }
+}

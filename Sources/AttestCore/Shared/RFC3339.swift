@@ -1,0 +1,142 @@
+import Foundation
+
+/// Strict parsing and formatting of RFC 3339 timestamps and of the local dates and times a form sends.
+///
+/// Foundation's formatters are lenient (they roll 30 February over into March), so the components are
+/// parsed by hand and every one of them is checked against the calendar.
+public enum RFC3339 {
+    /// A calendar date as written in a form: `YYYY-MM-DD`.
+    public struct LocalDate: Equatable, Sendable {
+        public var year: Int
+        public var month: Int
+        public var day: Int
+    }
+
+    /// A wall-clock time as written in a form: `HH:MM` or `HH:MM:SS`.
+    public struct LocalTime: Equatable, Sendable {
+        public var hour: Int
+        public var minute: Int
+        public var second: Int
+    }
+
+    /// The outcome of parsing: a value, text that is not in the expected format, or a date that cannot exist.
+    public enum Outcome<Value: Sendable>: Sendable {
+        case value(Value)
+        case malformed
+        case impossible
+    }
+
+    /// Formats `date` as `YYYY-MM-DDTHH:MM:SSZ`.
+    public static func string(from date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+            parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!
+        )
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    public static func parseDate(_ text: String) -> Outcome<LocalDate> {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = digits(parts[0]), let month = digits(parts[1]), let day = digits(parts[2])
+        else { return .malformed }
+        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), year >= 1 else {
+            return .impossible
+        }
+        return .value(LocalDate(year: year, month: month, day: day))
+    }
+
+    /// Parses `HH:MM` or `HH:MM:SS`.
+    public static func parseTime(_ text: String) -> Outcome<LocalTime> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0.count == 2 }),
+            let hour = digits(parts[0]), let minute = digits(parts[1])
+        else { return .malformed }
+        let second = parts.count == 3 ? digits(parts[2]) : 0
+        guard let second else { return .malformed }
+        guard hour < 24, minute < 60, second < 60 else { return .impossible }
+        return .value(LocalTime(hour: hour, minute: minute, second: second))
+    }
+
+    /// Parses a full RFC 3339 timestamp with an offset, e.g. `2026-11-20T14:30:00-06:00`.
+    public static func parseTimestamp(_ text: String) -> Outcome<Date> {
+        let scalars = Array(text.utf8)
+        guard scalars.count >= 20, scalars[10] == UInt8(ascii: "T") || scalars[10] == UInt8(ascii: "t") else {
+            return .malformed
+        }
+        let datePart = String(decoding: scalars[0..<10], as: UTF8.self)
+        let timePart = String(decoding: scalars[11..<19], as: UTF8.self)
+        var rest = scalars[19...]
+        if rest.first == UInt8(ascii: ".") {
+            rest = rest.dropFirst()
+            let fractionDigits = rest.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            guard !fractionDigits.isEmpty, fractionDigits.count <= 9 else { return .malformed }
+            rest = rest.dropFirst(fractionDigits.count)
+        }
+        let offsetSeconds: Int
+        if rest.count == 1, rest.first == UInt8(ascii: "Z") || rest.first == UInt8(ascii: "z") {
+            offsetSeconds = 0
+        } else if rest.count == 6, rest.first == UInt8(ascii: "+") || rest.first == UInt8(ascii: "-") {
+            let offsetText = String(decoding: rest.dropFirst(), as: UTF8.self)
+            let offsetParts = offsetText.split(separator: ":", omittingEmptySubsequences: false)
+            guard offsetParts.count == 2, offsetParts[0].count == 2, offsetParts[1].count == 2,
+                let hours = digits(offsetParts[0]), let minutes = digits(offsetParts[1])
+            else { return .malformed }
+            guard hours < 24, minutes < 60 else { return .impossible }
+            offsetSeconds = (hours * 3600 + minutes * 60) * (rest.first == UInt8(ascii: "-") ? -1 : 1)
+        } else {
+            return .malformed
+        }
+        guard timePart.utf8.count == 8 else { return .malformed }
+        let date: LocalDate
+        switch parseDate(datePart) {
+        case .value(let parsed): date = parsed
+        case .malformed: return .malformed
+        case .impossible: return .impossible
+        }
+        let time: LocalTime
+        switch parseTime(timePart) {
+        case .value(let parsed): time = parsed
+        case .malformed: return .malformed
+        case .impossible: return .impossible
+        }
+        guard let zone = TimeZone(secondsFromGMT: offsetSeconds) else { return .impossible }
+        guard let instant = instant(date: date, time: time, in: zone) else { return .impossible }
+        return .value(instant)
+    }
+
+    /// The instant a local date and time denote in `zone`, or nil when that wall-clock time does not exist
+    /// there (the hour skipped when clocks go forward).
+    public static func instant(date: LocalDate, time: LocalTime, in zone: TimeZone) -> Date? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let components = DateComponents(
+            year: date.year, month: date.month, day: date.day,
+            hour: time.hour, minute: time.minute, second: time.second
+        )
+        guard let instant = calendar.date(from: components) else { return nil }
+        let roundTrip = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
+        guard roundTrip.year == date.year, roundTrip.month == date.month, roundTrip.day == date.day,
+            roundTrip.hour == time.hour, roundTrip.minute == time.minute, roundTrip.second == time.second
+        else { return nil }
+        return instant
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    private static func digits(_ text: Substring) -> Int? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return nil
+        }
+        return Int(text)
+    }
+}

@@ -1,0 +1,79 @@
+import AttestCore
+import FluentKit
+import Foundation
+
+/// One custody log entry: its canonical JSON and the hash chaining it to the one before.
+final class CustodyEntryRecord: Model, @unchecked Sendable {
+    static let schema = "custody_entries"
+
+    @ID(custom: "entry_index", generatedBy: .user) var id: Int64?
+    @Field(key: "kind") var kind: String
+    @Field(key: "record_id") var recordID: String
+    @Field(key: "entry") var entry: String
+    @Field(key: "previous_hash") var previousHash: String
+    @Field(key: "entry_hash") var entryHash: String
+
+    init() {}
+}
+
+struct CreateCustodyEntries: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(CustodyEntryRecord.schema)
+            .field("entry_index", .int64, .identifier(auto: false))
+            .field("kind", .string, .required)
+            .field("record_id", .string, .required)
+            .field("entry", .string, .required)
+            .field("previous_hash", .string, .required)
+            .field("entry_hash", .string, .required)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(CustodyEntryRecord.schema).delete()
+    }
+}
+
+/// The foundation's custody log: a hash chain in the database, each entry's hash covering the previous
+/// entry's hash and its own canonical JSON. The Merkle log (RFC 6962, signed checkpoints) replaces it; the
+/// entry format is already the one that log uses.
+struct HashChainCustodyLog: CustodyLog {
+    /// An entry as it is hashed and stored. No personal data: references and hashes only.
+    struct Entry: Encodable {
+        var kind: String
+        var time: String
+        var nonce: String
+        var actor: String
+        var record: String
+        var sha256: String
+    }
+
+    static let genesisHash = String(repeating: "0", count: 64)
+
+    let database: any Database
+    let random: any RandomSource
+
+    func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
+        // The sequence's row lock serialises appenders, so reading the previous hash below is race-free.
+        let index = try await Sequences.next("custody", first: 0, on: database)
+        let previous =
+            index == 0
+            ? Self.genesisHash
+            : try await CustodyEntryRecord.find(index - 1, on: database)?.entryHash ?? Self.genesisHash
+        let entry = Entry(
+            kind: event.kind.rawValue, time: RFC3339.string(from: event.occurredAt),
+            nonce: Data(random.bytes(count: 32)).base64EncodedString(), actor: event.actor,
+            record: event.recordID, sha256: event.contentHash
+        )
+        let json = String(decoding: try CanonicalJSON.encode(entry), as: UTF8.self)
+        let hash = ContentHash.sha256Hex(previous + "\n" + json)
+        let record = CustodyEntryRecord()
+        record.id = index
+        record.kind = event.kind.rawValue
+        record.recordID = event.recordID
+        record.entry = json
+        record.previousHash = previous
+        record.entryHash = hash
+        try await record.create(on: database)
+        return CustodyReceipt(index: index, entryHash: hash)
+    }
+}

@@ -1,0 +1,10 @@
+import FluentKit
+
+/// Every migration, in order. One struct per change; `revert` is the exact inverse.
+public enum AttestMigrations {
+    public static let all: [any Migration] = [
+        CreateSequences(),
+        CreateReports(),
+        CreateCustodyEntries(),
+    ]
+}

@@ -1,0 +1,56 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+
+/// Which database Attest uses: an SQLite file in the data directory by default, PostgreSQL when
+/// `DATABASE_URL` is a `postgres://` URL, or an in-memory SQLite database for tests.
+public enum DatabaseKind: Sendable, Equatable {
+    case sqliteFile(URL)
+    case sqliteMemory
+    case postgres(url: String, searchPath: [String]?)
+
+    /// Why a database URL was refused.
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case unsupportedURL(String)
+
+        public var description: String {
+            switch self {
+            case .unsupportedURL(let scheme):
+                "DATABASE_URL must be a postgres:// or postgresql:// URL (got scheme \"\(scheme)\")"
+            }
+        }
+    }
+
+    /// The database for a `DATABASE_URL` value (nil or empty: SQLite in `dataDirectory`).
+    public static func from(databaseURL: String?, dataDirectory: URL) throws -> DatabaseKind {
+        guard let databaseURL, !databaseURL.isEmpty else {
+            return .sqliteFile(dataDirectory.appendingPathComponent("attest.sqlite"))
+        }
+        let scheme = URLComponents(string: databaseURL)?.scheme?.lowercased() ?? ""
+        guard scheme == "postgres" || scheme == "postgresql" else { throw Error.unsupportedURL(scheme) }
+        return .postgres(url: databaseURL, searchPath: nil)
+    }
+
+    public var isSQLite: Bool {
+        if case .postgres = self { return false }
+        return true
+    }
+
+    /// Registers this database with Fluent as the default.
+    public func register(in databases: Databases) throws {
+        switch self {
+        case .sqliteFile(let url):
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true
+            )
+            databases.use(.sqlite(.file(url.path)), as: .sqlite)
+        case .sqliteMemory:
+            databases.use(.sqlite(.memory), as: .sqlite)
+        case .postgres(let url, let searchPath):
+            var configuration = try SQLPostgresConfiguration(url: url)
+            configuration.searchPath = searchPath
+            databases.use(.postgres(configuration: configuration), as: .psql)
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import AttestCore
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// The report store on Fluent: SQLite or PostgreSQL. Contact details are sealed with `ContactCipher`
+/// before they reach the database and opened only when a report is read back.
+public struct FluentReportStore: ReportStore {
+    let database: @Sendable () -> any Database
+    public let cipher: ContactCipher
+    let random: any RandomSource
+    let writeGate: WriteGate?
+    let sqliteSynchronous: SQLiteSynchronous?
+
+    /// SQLite's durability setting for each write transaction.
+    public enum SQLiteSynchronous: String, Sendable, CaseIterable {
+        /// The WAL is fsynced at every commit: an acknowledged report survives a power cut.
+        case full = "FULL"
+        /// The WAL is written at every commit and fsynced at checkpoints: an acknowledged report survives
+        /// the process being killed, not a power cut.
+        case normal = "NORMAL"
+    }
+
+    /// - Parameters:
+    ///   - database: gives the database to use (Fluent's connection pools are per event loop).
+    ///   - isSQLite: whether writes must be serialised in process.
+    public init(
+        database: @escaping @Sendable () -> any Database, cipher: ContactCipher, random: any RandomSource,
+        isSQLite: Bool, sqliteSynchronous: SQLiteSynchronous = .full
+    ) {
+        self.database = database
+        self.cipher = cipher
+        self.random = random
+        self.writeGate = isSQLite ? WriteGate() : nil
+        self.sqliteSynchronous = isSQLite ? sqliteSynchronous : nil
+    }
+
+    public func transaction<Result: Sendable>(
+        _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
+    ) async throws -> Result {
+        let cipher = self.cipher
+        let random = self.random
+        guard let writeGate, let sqliteSynchronous else {
+            return try await database().transaction { database in
+                try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
+            }
+        }
+        return try await writeGate.withGate {
+            try await database().withConnection { connection in
+                try await (connection as! any SQLDatabase).raw(
+                    "PRAGMA synchronous = \(unsafeRaw: sqliteSynchronous.rawValue)"
+                ).run()
+                return try await connection.transaction { database in
+                    try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
+                }
+            }
+        }
+    }
+
+    public func report(reference: ReportReference) async throws -> Report? {
+        guard
+            let record = try await ReportRecord.query(on: database())
+                .filter(\.$reference == reference.description)
+                .first()
+        else { return nil }
+        return try ReportMapping.report(from: record, cipher: cipher)
+    }
+
+    public func messages(of report: Identifier<Report>) async throws -> [ThreadMessage] {
+        try await ThreadMessageRecord.query(on: database())
+            .filter(\.$reportID == report.rawValue)
+            .sort(\.$createdAt)
+            .all()
+            .map(ReportMapping.message(from:))
+    }
+
+    public func countReports(samples: Bool) async throws -> Int {
+        try await ReportRecord.query(on: database()).filter(\.$isSample == samples).count()
+    }
+
+    /// Appends the genesis entry (`log.created`) when the custody log is empty, so no published state of
+    /// the log is ever empty.
+    public func ensureCustodyGenesis(now: Date) async throws {
+        try await transaction { unit in
+            guard let unit = unit as? FluentReportUnitOfWork else { return }
+            guard try await CustodyEntryRecord.query(on: unit.database).count() == 0 else { return }
+            _ = try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .logCreated, occurredAt: now, actor: "system", recordID: "log",
+                    contentHash: ContentHash.sha256Hex("")
+                )
+            )
+        }
+    }
+
+    /// Re-encrypts every stored contact under the active key of `newCipher`'s ring (which holds the older
+    /// keys too, to open what they sealed), in one transaction, and records
+    /// `key.rotated`. Returns how many ciphertexts were rewritten.
+    public func reencryptContacts(with newCipher: ContactCipher, now: Date) async throws -> Int {
+        return try await transaction { unit in
+            guard let unit = unit as? FluentReportUnitOfWork else { return 0 }
+            let records = try await ReportRecord.query(on: unit.database)
+                .filter(\.$contactCiphertext != nil)
+                .all()
+            var rewritten = 0
+            for record in records {
+                guard let ciphertext = record.contactCiphertext, let id = record.id else { continue }
+                if ContactCipher.keyID(of: ciphertext) == newCipher.ring.activeID { continue }
+                let contact = try newCipher.open(ciphertext, recordID: id.uuidString)
+                record.contactCiphertext = try newCipher.seal(contact, recordID: id.uuidString)
+                try await record.update(on: unit.database)
+                rewritten += 1
+            }
+            _ = try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .keyRotated, occurredAt: now, actor: "system", recordID: "key:contact",
+                    contentHash: ContentHash.sha256Hex(newCipher.ring.activeID)
+                )
+            )
+            return rewritten
+        }
+    }
+}
+
+struct FluentReportUnitOfWork: ReportUnitOfWork {
+    let database: any Database
+    public let cipher: ContactCipher
+    let random: any RandomSource
+
+    var custodyLog: any CustodyLog { HashChainCustodyLog(database: database, random: random) }
+
+    func nextNumber(in sequence: String) async throws -> Int {
+        Int(try await Sequences.next(sequence, on: database))
+    }
+
+    func insert(_ report: Report) async throws {
+        try await ReportMapping.record(from: report, cipher: cipher).create(on: database)
+    }
+
+    func insert(_ message: ThreadMessage) async throws {
+        let record = ThreadMessageRecord()
+        record.id = message.id.rawValue
+        record.reportID = message.reportID.rawValue
+        record.author = message.author.rawValue
+        record.body = message.body
+        record.createdAt = message.createdAt
+        record.contentHash = message.contentHash
+        try await record.create(on: database)
+    }
+
+    func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
+        try await ReportRecord.query(on: database)
+            .filter(\.$id == report.rawValue)
+            .set(\.$status, to: status.rawValue)
+            .update()
+    }
+}
+
+enum ReportMapping {
+    static func record(from report: Report, cipher: ContactCipher) throws -> ReportRecord {
+        let record = ReportRecord()
+        record.id = report.id.rawValue
+        record.reference = report.reference.description
+        record.year = report.reference.year
+        record.number = report.reference.number
+        record.jurisdiction = report.jurisdiction
+        record.status = report.status.rawValue
+        record.receivedAt = report.receivedAt
+        record.occurredStart = report.content.occurrence.start
+        record.occurredEnd = report.content.occurrence.end
+        record.area = report.content.location.area
+        record.agency = report.content.agents.agency
+        record.reporterRole = report.content.reporterRole?.rawValue
+        record.categories = String(decoding: try CanonicalJSON.encode(report.content.categories), as: UTF8.self)
+        record.contentJSON = String(decoding: try CanonicalJSON.encode(report.content), as: UTF8.self)
+        record.contentHash = report.contentHash
+        record.contactCiphertext = try report.contact.map {
+            try cipher.seal($0, recordID: report.id.rawValue.uuidString)
+        }
+        record.followUpCodeHash = report.followUpCodeHash
+        record.consentContact = report.content.consents.mayContact
+        record.consentProsecutor = report.content.consents.mayShareWithProsecutor
+        record.consentStatistics = report.content.consents.mayCountInStatistics
+        record.language = report.content.language
+        record.isSample = report.isSample
+        return record
+    }
+
+    static func report(from record: ReportRecord, cipher: ContactCipher) throws -> Report {
+        guard let id = record.id, let reference = ReportReference(record.reference),
+            let status = TriageStatus(rawValue: record.status)
+        else { throw PersistenceError.corruptRow("reports \(record.reference)") }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard case .value(let date) = RFC3339.parseTimestamp(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
+            }
+            return date
+        }
+        let content = try decoder.decode(ReportContent.self, from: Data(record.contentJSON.utf8))
+        let contact = try record.contactCiphertext.map { try cipher.open($0, recordID: id.uuidString) }
+        return Report(
+            id: Identifier(id), reference: reference, jurisdiction: record.jurisdiction, status: status,
+            receivedAt: record.receivedAt, content: content, contentHash: record.contentHash, contact: contact,
+            followUpCodeHash: record.followUpCodeHash, isSample: record.isSample
+        )
+    }
+
+    static func message(from record: ThreadMessageRecord) throws -> ThreadMessage {
+        guard let id = record.id, let author = ThreadMessage.Author(rawValue: record.author) else {
+            throw PersistenceError.corruptRow("report_messages")
+        }
+        return ThreadMessage(
+            id: Identifier(id), reportID: Identifier(record.reportID), author: author, body: record.body,
+            createdAt: record.createdAt, contentHash: record.contentHash
+        )
+    }
+}

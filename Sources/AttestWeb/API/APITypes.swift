@@ -1,0 +1,163 @@
+import AttestCore
+import Vapor
+
+/// `POST /api/v1/reports` body. JSON types are strict: a string where a boolean belongs is an error, never
+/// coerced. Unknown members are ignored and never stored.
+struct APIReportInput: Decodable {
+    struct OccurredAt: Decodable {
+        var from: String?
+        var until: String?
+        var approximate: Bool?
+    }
+
+    struct Location: Decodable {
+        var description: String?
+        var communityArea: Int?
+        var latitude: Double?
+        var longitude: Double?
+    }
+
+    struct Agent: Decodable {
+        var vestText: String?
+        var nameTape: String?
+        var badge: String?
+        var plateState: String?
+        var plateNumber: String?
+        var masked: String?
+        var plainClothes: Bool?
+        var bodyCamera: Bool?
+    }
+
+    struct Agents: Decodable {
+        var count: Int?
+        var agency: String?
+        var descriptions: [Agent]?
+    }
+
+    struct Harm: Decodable {
+        var injuries: Bool?
+        var medicalCareNeeded: Bool?
+        var medicalCareDeniedOrDelayed: Bool?
+    }
+
+    struct Contact: Decodable {
+        var name: String?
+        var phone: String?
+        var email: String?
+        var preferredLanguage: String?
+    }
+
+    struct Consents: Decodable {
+        var contact: Bool?
+        var shareWithProsecutor: Bool?
+        var publicStatistics: Bool?
+    }
+
+    var occurredAt: OccurredAt?
+    var location: Location?
+    var narrative: String?
+    var categories: [String]?
+    var agents: Agents?
+    var harm: Harm?
+    var reporterRole: String?
+    var contact: Contact?
+    var consents: Consents?
+    var language: String?
+
+    private static func answer(_ value: Bool?) -> String? {
+        value.map { $0 ? "yes" : "no" }
+    }
+
+    func submission() -> ReportSubmission {
+        var submission = ReportSubmission()
+        submission.occurrence = .instants(from: occurredAt?.from, until: occurredAt?.until)
+        submission.isApproximate = occurredAt?.approximate ?? false
+        submission.locationDescription = location?.description
+        submission.communityArea = location?.communityArea.map(String.init)
+        submission.latitude = location?.latitude.map { "\($0)" }
+        submission.longitude = location?.longitude.map { "\($0)" }
+        submission.narrative = narrative
+        submission.categories = categories ?? []
+        submission.agentCount = agents?.count.map(String.init)
+        submission.agency = agents?.agency
+        submission.agents = (agents?.descriptions ?? []).map { agent in
+            ReportSubmission.AgentDescription(
+                vestText: agent.vestText, nameTape: agent.nameTape, badge: agent.badge, plateState: agent.plateState,
+                plateNumber: agent.plateNumber, masked: agent.masked, plainClothes: Self.answer(agent.plainClothes),
+                bodyCamera: Self.answer(agent.bodyCamera)
+            )
+        }
+        submission.injuries = Self.answer(harm?.injuries)
+        submission.medicalCareNeeded = Self.answer(harm?.medicalCareNeeded)
+        submission.medicalCareDeniedOrDelayed = Self.answer(harm?.medicalCareDeniedOrDelayed)
+        submission.reporterRole = reporterRole
+        if let contact {
+            submission.wantsContact = true
+            submission.contactName = contact.name
+            submission.contactPhone = contact.phone
+            submission.contactEmail = contact.email
+            submission.contactLanguage = contact.preferredLanguage
+        }
+        submission.consentsToContact = consents?.contact ?? false
+        submission.consentsToProsecutorSharing = consents?.shareWithProsecutor ?? false
+        submission.consentsToPublicStatistics = consents?.publicStatistics ?? false
+        submission.language = language
+        return submission
+    }
+}
+
+struct APISupplementInput: Decodable {
+    var text: String?
+}
+
+struct APICustody: Content {
+    var index: Int64
+    var entryHash: String
+}
+
+struct APIReceipt: Content {
+    var reference: String
+    var followUpCode: String
+    var status: String
+    var receivedAt: String
+    var contentHash: String
+    var custody: APICustody
+}
+
+struct APIReportStatus: Content {
+    struct Message: Content {
+        var author: String
+        var body: String
+        var createdAt: String
+    }
+    var reference: String
+    var status: String
+    var receivedAt: String
+    var contentHash: String
+    var messages: [Message]
+}
+
+struct APISupplementReceipt: Content {
+    var createdAt: String
+    var contentHash: String
+    var custody: APICustody
+}
+
+struct APIJurisdiction: Content {
+    struct Term: Content {
+        var code: String
+        var label: String
+    }
+    struct Area: Content {
+        var number: Int
+        var name: String
+    }
+    var code: String
+    var name: String
+    var timeZone: String
+    var languages: [String]
+    var categories: [Term]
+    var agencies: [Term]
+    var areas: [Area]
+    var areaAttribution: String
+}

@@ -1,0 +1,134 @@
+import AttestCore
+import Foundation
+import Vapor
+
+/// The JSON API under `/api/v1`, described by `Resources/openapi.json` (served at `/api/v1/openapi.json`).
+struct ReportsAPIController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let api = routes.grouped("api", "v1")
+        api.get("openapi.json", use: openAPI)
+        api.get("jurisdiction", use: jurisdiction)
+        api.post("reports", use: create)
+        api.get("reports", ":reference", use: show)
+        api.post("reports", ":reference", "supplements", use: supplement)
+    }
+
+    func openAPI(request: Request) async throws -> Response {
+        Response(
+            status: .ok, headers: ["Content-Type": "application/json"],
+            body: .init(data: request.attest.openAPIDocument)
+        )
+    }
+
+    func jurisdiction(request: Request) async throws -> Response {
+        let jurisdiction = request.attest.jurisdiction
+        let language = request.language
+        let fallback = jurisdiction.defaultLanguage
+        let body = APIJurisdiction(
+            code: jurisdiction.code, name: jurisdiction.name.text(in: language, fallback: fallback),
+            timeZone: jurisdiction.timeZone.identifier, languages: request.attest.languages,
+            categories: jurisdiction.categories.map {
+                .init(code: $0.code, label: $0.labels.text(in: language, fallback: fallback))
+            },
+            agencies: jurisdiction.agencies.map {
+                .init(code: $0.code, label: $0.labels.text(in: language, fallback: fallback))
+            },
+            areas: jurisdiction.geography.areas.map { .init(number: $0.number, name: $0.name) },
+            areaAttribution: jurisdiction.geography.attribution
+        )
+        return try await body.encodeResponse(status: .ok, for: request)
+    }
+
+    func create(request: Request) async throws -> Response {
+        let input = try APIBody.decode(APIReportInput.self, from: request)
+        let receipt = try await request.attest.submitReport.execute(.init(submission: input.submission()))
+        let body = APIReceipt(
+            reference: receipt.reference.description, followUpCode: receipt.followUpCode.grouped,
+            status: receipt.status.rawValue, receivedAt: RFC3339.string(from: receipt.receivedAt),
+            contentHash: receipt.contentHash,
+            custody: .init(index: receipt.custody.index, entryHash: receipt.custody.entryHash)
+        )
+        let response = try await body.encodeResponse(status: .created, for: request)
+        response.headers.replaceOrAdd(name: .location, value: "\(Paths.apiReports)/\(receipt.reference)")
+        return response
+    }
+
+    func show(request: Request) async throws -> APIReportStatus {
+        let (reference, code) = try credentials(request)
+        let view = try await request.attest.viewReportStatus.execute(reference: reference, code: code)
+        return APIReportStatus(
+            reference: view.reference.description, status: view.status.rawValue,
+            receivedAt: RFC3339.string(from: view.receivedAt), contentHash: view.contentHash,
+            messages: view.messages.map {
+                .init(author: $0.author.rawValue, body: $0.body, createdAt: RFC3339.string(from: $0.createdAt))
+            }
+        )
+    }
+
+    func supplement(request: Request) async throws -> Response {
+        let (reference, code) = try credentials(request)
+        let input = try APIBody.decode(APISupplementInput.self, from: request)
+        let (message, custody) = try await request.attest.addSupplement.execute(
+            reference: reference, code: code, text: input.text
+        )
+        let body = APISupplementReceipt(
+            createdAt: RFC3339.string(from: message.createdAt), contentHash: message.contentHash,
+            custody: .init(index: custody.index, entryHash: custody.entryHash)
+        )
+        return try await body.encodeResponse(status: .created, for: request)
+    }
+
+    /// The reference from the path and the follow-up code from `Authorization: Bearer <code>`.
+    private func credentials(_ request: Request) throws -> (ReportReference, FollowUpCode) {
+        guard let bearer = request.headers.bearerAuthorization?.token, let code = FollowUpCode(typed: bearer) else {
+            throw AttestHTTPError.missingCredentials
+        }
+        guard let text = request.parameters.get("reference"), let reference = ReportReference(text) else {
+            throw FollowUpError.denied
+        }
+        return (reference, code)
+    }
+}
+
+/// Reads JSON request bodies strictly: `application/json` only, valid UTF-8, no type coercion; decoding
+/// errors name the field.
+enum APIBody {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
+        guard request.headers.contentType?.type == "application", request.headers.contentType?.subType == "json" else {
+            throw AttestHTTPError.unsupportedMediaType
+        }
+        guard let buffer = request.body.data, buffer.readableBytes > 0 else { throw AttestHTTPError.malformedJSON }
+        let bytes = Array(buffer.readableBytesView)
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw AttestHTTPError.invalidUTF8 }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context):
+                guard !context.codingPath.isEmpty else { throw AttestHTTPError.malformedJSON }
+                throw AttestHTTPError.invalidType(field: path(context.codingPath))
+            case .dataCorrupted(let context):
+                guard !context.codingPath.isEmpty else { throw AttestHTTPError.malformedJSON }
+                throw AttestHTTPError.invalidType(field: path(context.codingPath))
+            case .keyNotFound(let key, let context):
+                throw ValidationFailure(issues: [ValidationIssue(path(context.codingPath + [key]), .required)])
+            @unknown default:
+                throw AttestHTTPError.malformedJSON
+            }
+        } catch {
+            throw AttestHTTPError.malformedJSON
+        }
+    }
+
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        var result = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                result += "[\(index)]"
+            } else {
+                result += (result.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,133 @@
+import AttestCore
+import AttestPersistence
+import Foundation
+
+/// Everything an operator can configure, read from environment variables (documented in the README).
+/// Every limit has a default and a variable; a malformed value stops start-up with a message naming it.
+public struct AttestConfiguration: Sendable {
+    /// Where the SQLite database, keys and secrets live (`ATTEST_DATA_DIR`, default `./attest-data`).
+    public var dataDirectory: URL
+    /// The database (`DATABASE_URL`; SQLite in the data directory when unset).
+    public var database: DatabaseKind
+    /// The directory of the jurisdiction configuration (`ATTEST_JURISDICTION_DIR`; Chicago by default).
+    public var jurisdictionDirectory: URL
+    /// The public base URL (`ATTEST_PUBLIC_URL`); an `https` URL makes cookies `Secure`.
+    public var publicURL: String
+    /// The contact encryption key, base64 (`ATTEST_CONTACT_KEY`); a key file in the data directory otherwise.
+    public var contactKey: String?
+    /// The previous contact key during a rotation of a configured key (`ATTEST_CONTACT_KEY_PREVIOUS`).
+    public var previousContactKey: String?
+    /// Report limits (`ATTEST_LIMIT_*`).
+    public var limits = ReportLimits()
+    /// Largest request body in bytes (`ATTEST_MAX_BODY_BYTES`, default 262144).
+    public var maxBodyBytes = 256 * 1024
+    /// Write requests (POST) allowed per client per minute (`ATTEST_RATE_LIMIT_PER_MINUTE`, 0 disables).
+    public var rateLimitPerMinute = 30
+    /// Whether to take the client address from `X-Forwarded-For` for rate limiting (`ATTEST_TRUST_PROXY`).
+    public var trustProxy = false
+    /// SQLite durability (`ATTEST_SQLITE_SYNCHRONOUS`: `full` or `normal`).
+    public var sqliteSynchronous = FluentReportStore.SQLiteSynchronous.full
+    /// Lifetime of a follow-up sign-in, in seconds (`ATTEST_FOLLOW_UP_SESSION_SECONDS`, default 1800).
+    public var followUpSessionSeconds = 1800
+
+    /// Whether cookies must carry `Secure`.
+    public var usesTLS: Bool { publicURL.lowercased().hasPrefix("https://") }
+
+    /// A configuration problem, naming the variable.
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var variable: String
+        public var reason: String
+        public var description: String { "\(variable): \(reason)" }
+    }
+
+    public init(
+        dataDirectory: URL, database: DatabaseKind, jurisdictionDirectory: URL = Self.bundledJurisdiction("chicago"),
+        publicURL: String = "http://127.0.0.1:8080"
+    ) {
+        self.dataDirectory = dataDirectory
+        self.database = database
+        self.jurisdictionDirectory = jurisdictionDirectory
+        self.publicURL = publicURL
+    }
+
+    /// The directory of a jurisdiction shipped with Attest.
+    public static func bundledJurisdiction(_ code: String) -> URL {
+        Bundle.module.resourceURL!.appendingPathComponent("Resources/Jurisdictions/\(code)")
+    }
+
+    /// Reads the configuration from `environment`.
+    public static func from(environment: [String: String]) throws -> AttestConfiguration {
+        let dataDirectory = URL(
+            fileURLWithPath: environment["ATTEST_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "attest-data",
+            isDirectory: true
+        ).standardizedFileURL
+        let database: DatabaseKind
+        do {
+            database = try DatabaseKind.from(databaseURL: environment["DATABASE_URL"], dataDirectory: dataDirectory)
+        } catch {
+            throw Error(variable: "DATABASE_URL", reason: "\(error)")
+        }
+        var configuration = AttestConfiguration(dataDirectory: dataDirectory, database: database)
+        if let value = environment["ATTEST_JURISDICTION_DIR"], !value.isEmpty {
+            configuration.jurisdictionDirectory = URL(fileURLWithPath: value, isDirectory: true)
+        } else if let value = environment["ATTEST_JURISDICTION"], !value.isEmpty {
+            guard value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw Error(variable: "ATTEST_JURISDICTION", reason: "must be the name of a bundled jurisdiction")
+            }
+            configuration.jurisdictionDirectory = bundledJurisdiction(value)
+        }
+        if let value = environment["ATTEST_PUBLIC_URL"], !value.isEmpty {
+            guard let url = URLComponents(string: value), url.scheme == "http" || url.scheme == "https", url.host != nil
+            else { throw Error(variable: "ATTEST_PUBLIC_URL", reason: "must be an http:// or https:// URL") }
+            configuration.publicURL = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
+        configuration.contactKey = environment["ATTEST_CONTACT_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.previousContactKey = environment["ATTEST_CONTACT_KEY_PREVIOUS"].flatMap { $0.isEmpty ? nil : $0 }
+
+        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw Error(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        var limits = ReportLimits()
+        limits.narrativeMaxCharacters =
+            try integer("ATTEST_LIMIT_NARRATIVE_CHARS", 100...1_000_000) ?? limits.narrativeMaxCharacters
+        limits.locationMaxCharacters =
+            try integer("ATTEST_LIMIT_LOCATION_CHARS", 20...10_000) ?? limits.locationMaxCharacters
+        limits.shortTextMaxCharacters =
+            try integer("ATTEST_LIMIT_SHORT_TEXT_CHARS", 20...10_000) ?? limits.shortTextMaxCharacters
+        limits.supplementMaxCharacters =
+            try integer("ATTEST_LIMIT_SUPPLEMENT_CHARS", 100...1_000_000) ?? limits.supplementMaxCharacters
+        limits.supplementsPerReportMax =
+            try integer("ATTEST_LIMIT_SUPPLEMENTS_PER_REPORT", 1...10_000) ?? limits.supplementsPerReportMax
+        limits.agentCountMax = try integer("ATTEST_LIMIT_AGENT_COUNT", 1...100_000) ?? limits.agentCountMax
+        limits.agentDescriptionsMax =
+            try integer("ATTEST_LIMIT_AGENT_DESCRIPTIONS", 1...1_000) ?? limits.agentDescriptionsMax
+        limits.clockSkewTolerance = TimeInterval(
+            try integer("ATTEST_CLOCK_SKEW_SECONDS", 0...86_400) ?? Int(limits.clockSkewTolerance)
+        )
+        limits.windowMaxDays = try integer("ATTEST_LIMIT_WINDOW_DAYS", 1...3_650) ?? limits.windowMaxDays
+        configuration.limits = limits
+        configuration.maxBodyBytes =
+            try integer("ATTEST_MAX_BODY_BYTES", 4_096...64 * 1024 * 1024) ?? configuration.maxBodyBytes
+        configuration.rateLimitPerMinute =
+            try integer("ATTEST_RATE_LIMIT_PER_MINUTE", 0...1_000_000) ?? configuration.rateLimitPerMinute
+        configuration.followUpSessionSeconds =
+            try integer("ATTEST_FOLLOW_UP_SESSION_SECONDS", 60...86_400) ?? configuration.followUpSessionSeconds
+        if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {
+            guard ["true", "false", "1", "0"].contains(value.lowercased()) else {
+                throw Error(variable: "ATTEST_TRUST_PROXY", reason: "must be true or false")
+            }
+            configuration.trustProxy = value == "1" || value.lowercased() == "true"
+        }
+        if let value = environment["ATTEST_SQLITE_SYNCHRONOUS"], !value.isEmpty {
+            guard let mode = FluentReportStore.SQLiteSynchronous(rawValue: value.uppercased()) else {
+                throw Error(variable: "ATTEST_SQLITE_SYNCHRONOUS", reason: "must be full or normal")
+            }
+            configuration.sqliteSynchronous = mode
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,58 @@
+import AttestCore
+import AttestPersistence
+import Crypto
+import Foundation
+import Vapor
+
+/// The application's collaborators, built once in `configure` and reached through `app.attest` or
+/// `req.attest`. Handlers build use cases from these.
+public struct AttestServices: Sendable {
+    public var configuration: AttestConfiguration
+    public var jurisdiction: Jurisdiction
+    public var catalogs: MessageCatalogs
+    public var store: FluentReportStore
+    public var clock: any AttestCore.Clock
+    public var random: any RandomSource
+    /// Signs the follow-up session cookie.
+    public var cookieKey: SymmetricKey
+    /// The OpenAPI document served at `/api/v1/openapi.json`.
+    public var openAPIDocument: Data
+    let rateLimiter: RateLimiter
+
+    /// Languages offered: the jurisdiction's, where a catalog exists.
+    public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }
+
+    var validator: ReportValidator { ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits) }
+
+    var submitReport: SubmitReport {
+        SubmitReport(store: store, clock: clock, random: random, validator: validator)
+    }
+
+    var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
+
+    var addSupplement: AddSupplement {
+        AddSupplement(store: store, clock: clock, random: random, limits: configuration.limits)
+    }
+}
+
+extension Application {
+    private struct AttestServicesKey: StorageKey {
+        typealias Value = AttestServices
+    }
+
+    /// Attest's services; set by `configure`.
+    public var attest: AttestServices {
+        get {
+            guard let services = storage[AttestServicesKey.self] else {
+                fatalError("configure(_:with:) has not run")
+            }
+            return services
+        }
+        set { storage[AttestServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    /// Attest's services.
+    public var attest: AttestServices { application.attest }
+}

@@ -1,0 +1,76 @@
+import AttestCore
+import AttestPersistence
+import Fluent
+import Foundation
+import Leaf
+import Vapor
+
+/// Builds the application from its configuration.
+public func configure(
+    _ app: Application, with configuration: AttestConfiguration,
+    clock: any AttestCore.Clock = SystemClock(), random: any RandomSource = SystemRandomSource()
+) async throws {
+    // 1. The data directory, owner-only: it holds the database, keys and secrets.
+    try FileManager.default.createDirectory(
+        at: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+    )
+    // 2. The jurisdiction and the translations.
+    let jurisdiction = try JurisdictionLoader.load(directory: configuration.jurisdictionDirectory)
+    let catalogs = try MessageCatalogs.bundled()
+    // 3. The database, migrated automatically.
+    try configuration.database.register(in: app.databases)
+    app.migrations.add(AttestMigrations.all)
+    try await app.autoMigrate()
+    // 4. Keys: contact encryption (a key file, mode 0600, unless configured) and the cookie-signing secret.
+    let keyRing =
+        if let key = configuration.contactKey {
+            try ContactKeyRing.configured(base64: key, previous: configuration.previousContactKey)
+        } else {
+            try ContactKeyRing.file(
+                at: configuration.dataDirectory.appendingPathComponent("keys/contact-keys.json"), random: random,
+                now: clock.now()
+            )
+        }
+    let cookieSecret = try SecretFiles.loadOrCreate(
+        at: configuration.dataDirectory.appendingPathComponent("keys/cookie.key"), count: 32, random: random
+    )
+    // 5. The store, with the custody log's genesis entry.
+    let store = FluentReportStore(
+        database: { [unowned app] in app.db }, cipher: ContactCipher(ring: keyRing), random: random,
+        isSQLite: configuration.database.isSQLite, sqliteSynchronous: configuration.sqliteSynchronous
+    )
+    try await store.ensureCustodyGenesis(now: clock.now())
+    // 6. Services, reachable from every handler.
+    let resources = Bundle.module.resourceURL!.appendingPathComponent("Resources")
+    app.attest = AttestServices(
+        configuration: configuration, jurisdiction: jurisdiction, catalogs: catalogs, store: store, clock: clock,
+        random: random, cookieKey: SymmetricKey(data: cookieSecret),
+        openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
+        rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random)
+    )
+    // 7. Views: Leaf templates from the bundle.
+    app.directory.viewsDirectory = resources.appendingPathComponent("Views").path + "/"
+    app.directory.publicDirectory = resources.appendingPathComponent("Public").path + "/"
+    app.views.use(.leaf)
+    // 8. Request handling: body limit, middleware (outermost first), routes.
+    app.routes.defaultMaxBodySize = ByteCount(value: configuration.maxBodyBytes)
+    app.middleware = Middlewares()
+    app.middleware.use(RequestLogMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
+    app.middleware.use(AttestErrorMiddleware())
+    app.middleware.use(LanguageMiddleware())
+    app.middleware.use(RateLimitMiddleware(trustProxy: configuration.trustProxy))
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+    try routes(app)
+    // 9. Commands.
+    app.asyncCommands.use(KeysCommand(), as: "keys")
+    app.asyncCommands.use(SamplesCommand(), as: "samples")
+}
+
+/// Every route. Handlers live in their feature folders.
+func routes(_ app: Application) throws {
+    try app.register(collection: HomeController())
+    try app.register(collection: ReportFormController())
+    try app.register(collection: FollowUpController())
+    try app.register(collection: ReportsAPIController())
+}

@@ -1,0 +1,234 @@
+import AttestCore
+import Crypto
+import Vapor
+
+/// `/follow-up`: a reporter returns with reference and follow-up code, sees the status and thread, and adds
+/// information. After sign-in the credentials ride in an encrypted, HttpOnly, SameSite=Strict cookie that
+/// expires, so the code never appears in a URL or a page; every request proves the code again.
+struct FollowUpController: RouteCollection {
+    struct SignInContent: Encodable {
+        var action: String
+        var csrf: String
+        var reference: String
+        var error: String
+        var hasError: Bool
+    }
+
+    struct StatusContent: Encodable {
+        struct Message: Encodable {
+            var author: String
+            var isStaff: Bool
+            var body: String
+            var createdAt: String
+        }
+        var reference: String
+        var status: String
+        var statusExplanation: String
+        var receivedAt: String
+        var contentHash: String
+        var messages: [Message]
+        var csrf: String
+        var supplementAction: String
+        var signOutAction: String
+        var supplementError: String
+        var hasError: Bool
+        var supplementText: String
+        var isAdded: Bool
+        var maxLength: Int
+    }
+
+    func boot(routes: any RoutesBuilder) throws {
+        let followUp = routes.grouped("follow-up")
+        followUp.get(use: showSignIn)
+        followUp.post(use: signIn)
+        followUp.get("report", use: showStatus)
+        followUp.post("supplements", use: addSupplement)
+        followUp.post("sign-out", use: signOut)
+    }
+
+    func showSignIn(request: Request) async throws -> Response {
+        try await renderSignIn(request: request, reference: "", error: nil, status: .ok)
+    }
+
+    func signIn(request: Request) async throws -> Response {
+        let form: FormBody
+        do {
+            form = try FormBody(request: request)
+        } catch FormBody.Error.invalidEncoding {
+            return try await renderSignIn(request: request, reference: "", error: "error_invalid_form_encoding", status: .badRequest)
+        }
+        if let language = form["lang"] { request.setLanguage(language) }
+        let typedReference = String((form["reference"] ?? "").prefix(40))
+        guard CSRF.isValid(form[CSRF.fieldName], for: request) else {
+            return try await renderSignIn(request: request, reference: typedReference, error: "error_csrf", status: .forbidden)
+        }
+        guard let reference = ReportReference(typedReference), let code = FollowUpCode(typed: form["code"] ?? "") else {
+            return try await renderSignIn(
+                request: request, reference: typedReference, error: "error_follow_up_denied", status: .unauthorized
+            )
+        }
+        do {
+            _ = try await request.attest.viewReportStatus.execute(reference: reference, code: code)
+        } catch FollowUpError.denied {
+            return try await renderSignIn(
+                request: request, reference: typedReference, error: "error_follow_up_denied", status: .unauthorized
+            )
+        }
+        let response = request.redirect(to: Paths.followUpReport, redirectType: .normal)
+        FollowUpSession.attach(reference: reference, code: code, to: response, for: request)
+        return response
+    }
+
+    func showStatus(request: Request) async throws -> Response {
+        guard let (reference, code) = FollowUpSession.read(from: request) else {
+            return request.redirect(to: Paths.followUp, redirectType: .normal)
+        }
+        let isAdded = (try? request.query.get(String.self, at: "added")) == "1"
+        return try await renderStatus(
+            request: request, reference: reference, code: code, error: nil, text: "", isAdded: isAdded, status: .ok
+        )
+    }
+
+    func addSupplement(request: Request) async throws -> Response {
+        guard let (reference, code) = FollowUpSession.read(from: request) else {
+            return request.redirect(to: Paths.followUp, redirectType: .normal)
+        }
+        let form: FormBody
+        do {
+            form = try FormBody(request: request)
+        } catch FormBody.Error.invalidEncoding {
+            return try await renderStatus(
+                request: request, reference: reference, code: code, error: "error_invalid_form_encoding", text: "",
+                isAdded: false, status: .badRequest
+            )
+        }
+        if let language = form["lang"] { request.setLanguage(language) }
+        let text = form["text"] ?? ""
+        guard CSRF.isValid(form[CSRF.fieldName], for: request) else {
+            return try await renderStatus(
+                request: request, reference: reference, code: code, error: "error_csrf", text: text, isAdded: false,
+                status: .forbidden
+            )
+        }
+        do {
+            _ = try await request.attest.addSupplement.execute(reference: reference, code: code, text: text)
+        } catch FollowUpError.invalidSupplement(let issue) {
+            let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+            return try await renderStatus(
+                request: request, reference: reference, code: code, error: nil,
+                literalError: mapping.problemMessage(issue.problem), text: text, isAdded: false,
+                status: .unprocessableEntity
+            )
+        } catch FollowUpError.tooManySupplements(let max) {
+            let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+            return try await renderStatus(
+                request: request, reference: reference, code: code, error: nil,
+                literalError: mapping.text("error_too_many_supplements", ["max": "\(max)"]), text: text,
+                isAdded: false, status: .unprocessableEntity
+            )
+        }
+        return request.redirect(to: Paths.followUpReport + "?added=1", redirectType: .normal)
+    }
+
+    func signOut(request: Request) async throws -> Response {
+        let response = request.redirect(to: Paths.followUp, redirectType: .normal)
+        if let form = try? FormBody(request: request), CSRF.isValid(form[CSRF.fieldName], for: request) {
+            response.cookies[FollowUpSession.cookieName(for: request)] = .expired
+        }
+        return response
+    }
+
+    private func renderSignIn(request: Request, reference: String, error: String?, status: HTTPStatus) async throws
+        -> Response
+    {
+        let token = CSRF.token(for: request)
+        let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+        let response = try await Page.render(
+            "follow-up/sign-in", title: mapping.text("title_follow_up"),
+            content: SignInContent(
+                action: Paths.followUp, csrf: token, reference: reference,
+                error: error.map { mapping.text($0) } ?? "", hasError: error != nil
+            ),
+            for: request, switcherPath: Paths.followUp
+        ).encodeResponse(status: status, for: request)
+        CSRF.attach(token, to: response, for: request)
+        return response
+    }
+
+    private func renderStatus(
+        request: Request, reference: ReportReference, code: FollowUpCode, error: String?, literalError: String? = nil,
+        text: String, isAdded: Bool, status: HTTPStatus
+    ) async throws -> Response {
+        let services = request.attest
+        let view: ReportStatusView
+        do {
+            view = try await services.viewReportStatus.execute(reference: reference, code: code)
+        } catch FollowUpError.denied {
+            let response = request.redirect(to: Paths.followUp, redirectType: .normal)
+            response.cookies[FollowUpSession.cookieName(for: request)] = .expired
+            return response
+        }
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
+        let zone = services.jurisdiction.timeZone
+        let token = CSRF.token(for: request)
+        let content = StatusContent(
+            reference: view.reference.description, status: mapping.text("status_\(view.status.rawValue)"),
+            statusExplanation: mapping.text("status_\(view.status.rawValue)_explanation"),
+            receivedAt: DisplayFormat.dateTime(view.receivedAt, language: request.language, zone: zone),
+            contentHash: view.contentHash,
+            messages: view.messages.map { message in
+                StatusContent.Message(
+                    author: mapping.text("author_\(message.author.rawValue)"), isStaff: message.author == .staff,
+                    body: message.body,
+                    createdAt: DisplayFormat.dateTime(message.createdAt, language: request.language, zone: zone)
+                )
+            },
+            csrf: token, supplementAction: Paths.followUpSupplements, signOutAction: Paths.followUpSignOut,
+            supplementError: literalError ?? error.map { mapping.text($0) } ?? "",
+            hasError: literalError != nil || error != nil, supplementText: text, isAdded: isAdded,
+            maxLength: services.configuration.limits.supplementMaxCharacters
+        )
+        let response = try await Page.render(
+            "follow-up/status", title: mapping.text("title_follow_up_status"), content: content, for: request,
+            switcherPath: Paths.followUpReport
+        ).encodeResponse(status: status, for: request)
+        CSRF.attach(token, to: response, for: request)
+        return response
+    }
+}
+
+/// The follow-up sign-in cookie: reference, code and expiry sealed with AES-GCM under the server's cookie
+/// key, so it can be neither read nor forged nor extended.
+enum FollowUpSession {
+    static func cookieName(for request: Request) -> String {
+        request.attest.configuration.usesTLS ? "__Host-attest_follow_up" : "attest_follow_up"
+    }
+
+    static func attach(reference: ReportReference, code: FollowUpCode, to response: Response, for request: Request) {
+        let services = request.attest
+        let expiry = Int(services.clock.now().timeIntervalSince1970) + services.configuration.followUpSessionSeconds
+        let plaintext = Data("\(reference)|\(code.normalized)|\(expiry)".utf8)
+        guard let sealed = try? AES.GCM.seal(plaintext, using: services.cookieKey).combined else { return }
+        response.cookies[cookieName(for: request)] = HTTPCookies.Value(
+            string: sealed.base64URLEncoded(), maxAge: services.configuration.followUpSessionSeconds, path: "/",
+            isSecure: services.configuration.usesTLS, isHTTPOnly: true, sameSite: .strict
+        )
+    }
+
+    static func read(from request: Request) -> (ReportReference, FollowUpCode)? {
+        let services = request.attest
+        guard let value = request.cookies[cookieName(for: request)]?.string, value.count < 512 else { return nil }
+        var base64 = value.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let combined = Data(base64Encoded: base64), let box = try? AES.GCM.SealedBox(combined: combined),
+            let plaintext = try? AES.GCM.open(box, using: services.cookieKey),
+            let text = String(data: plaintext, encoding: .utf8)
+        else { return nil }
+        let parts = text.split(separator: "|")
+        guard parts.count == 3, let reference = ReportReference(String(parts[0])),
+            let code = FollowUpCode(typed: String(parts[1])), let expiry = Int(parts[2]),
+            Double(expiry) > services.clock.now().timeIntervalSince1970
+        else { return nil }
+        return (reference, code)
+    }
+}

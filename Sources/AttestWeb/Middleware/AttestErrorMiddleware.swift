@@ -1,0 +1,100 @@
+import Vapor
+
+/// Turns every error into a response: structured JSON with a stable code under `/api/`, a localized HTML
+/// page elsewhere. Internal errors are logged (without request details) and shown as a generic message.
+struct AttestErrorMiddleware: AsyncMiddleware {
+    struct Body: Encodable {
+        struct Details: Encodable {
+            var code: String
+            var message: String
+            var fields: [ErrorDescription.Field]?
+        }
+        var error: Details
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+            let description = mapping.describe(error)
+            if description.status == .internalServerError {
+                request.logger.error("internal error: \(String(reflecting: type(of: error))): \(error)")
+            }
+            let response: Response
+            if request.url.path.hasPrefix("/api/") {
+                response = Response(status: description.status)
+                try response.content.encode(
+                    Body(
+                        error: .init(
+                            code: description.code, message: description.message,
+                            fields: description.fields.isEmpty ? nil : description.fields
+                        )
+                    ),
+                    as: .json
+                )
+            } else {
+                response = try await Page.render(
+                    "error", title: description.message,
+                    content: ErrorPageContent(status: Int(description.status.code), message: description.message),
+                    for: request
+                ).encodeResponse(status: description.status, for: request)
+            }
+            for (name, value) in description.headers {
+                response.headers.replaceOrAdd(name: name, value: value)
+            }
+            return response
+        }
+    }
+}
+
+struct ErrorPageContent: Encodable {
+    var status: Int
+    var message: String
+}
+
+/// Chooses the language of each request and remembers an explicit choice in a cookie.
+struct LanguageMiddleware: AsyncMiddleware {
+    static let cookieName = "attest_lang"
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: request)
+        if let chosen = try? request.query.get(String.self, at: "lang"), request.attest.languages.contains(chosen) {
+            response.cookies[Self.cookieName] = HTTPCookies.Value(
+                string: chosen, maxAge: 365 * 86_400, path: "/", isSecure: request.attest.configuration.usesTLS,
+                isHTTPOnly: true, sameSite: .lax
+            )
+        }
+        return response
+    }
+}
+
+extension Request {
+    private struct LanguageKey: StorageKey {
+        typealias Value = String
+    }
+
+    /// The language for this request: an explicit `?lang=` (or form field `lang`), then the cookie, then
+    /// `Accept-Language`, then the jurisdiction's default.
+    var language: String {
+        if let cached = storage[LanguageKey.self] { return cached }
+        let offered = attest.languages
+        var chosen = attest.jurisdiction.defaultLanguage
+        if let value = try? query.get(String.self, at: "lang"), offered.contains(value) {
+            chosen = value
+        } else if let value = cookies[LanguageMiddleware.cookieName]?.string, offered.contains(value) {
+            chosen = value
+        } else if let header = headers.first(name: .acceptLanguage),
+            let negotiated = MessageCatalogs.negotiate(acceptLanguage: header, offered: offered)
+        {
+            chosen = negotiated
+        }
+        storage[LanguageKey.self] = chosen
+        return chosen
+    }
+
+    /// Overrides the language for the rest of this request (a form's hidden `lang` field).
+    func setLanguage(_ language: String) {
+        if attest.languages.contains(language) { storage[LanguageKey.self] = language }
+    }
+}

@@ -1,0 +1,200 @@
+import AttestCore
+import Vapor
+
+/// Errors raised by the web layer itself.
+enum AttestHTTPError: Error, Equatable {
+    case rateLimited(retryAfterSeconds: Int)
+    case malformedJSON
+    case invalidUTF8
+    case invalidType(field: String)
+    case unsupportedMediaType
+    case missingCredentials
+    case notFound
+    case csrfRejected
+}
+
+/// A problem described for a client: HTTP status, stable code, localized message, field-level details.
+struct ErrorDescription: Equatable {
+    struct Field: Equatable, Encodable {
+        var field: String
+        var code: String
+        var message: String
+    }
+
+    var status: HTTPResponseStatus
+    var code: String
+    var message: String
+    var fields: [Field] = []
+    var headers: HTTPHeaders = [:]
+}
+
+/// The one place where every error becomes a status, a stable code and a user-safe localized message.
+/// The switches are exhaustive: a new error case does not compile until it is mapped here.
+struct ErrorMapping {
+    let catalogs: MessageCatalogs
+    let language: String
+
+    func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
+        catalogs.text(key, language: language, arguments)
+    }
+
+    func describe(_ error: any Error) -> ErrorDescription {
+        switch error {
+        case let error as AttestHTTPError: describe(error)
+        case let failure as ValidationFailure: describe(failure)
+        case let error as FollowUpError: describe(error)
+        case let error as TriageStatus.Error: describe(error)
+        case let abort as any AbortError: describe(status: abort.status)
+        default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
+        }
+    }
+
+    func describe(_ error: AttestHTTPError) -> ErrorDescription {
+        switch error {
+        case .rateLimited(let seconds):
+            ErrorDescription(
+                status: .tooManyRequests, code: "rate_limited",
+                message: text("error_rate_limited", ["seconds": "\(seconds)"]),
+                headers: ["Retry-After": "\(seconds)"]
+            )
+        case .malformedJSON:
+            ErrorDescription(status: .badRequest, code: "malformed_json", message: text("error_malformed_json"))
+        case .invalidUTF8:
+            ErrorDescription(status: .badRequest, code: "invalid_utf8", message: text("error_invalid_utf8"))
+        case .invalidType(let field):
+            ErrorDescription(
+                status: .unprocessableEntity, code: "validation_failed", message: text("error_validation"),
+                fields: [.init(field: field, code: "invalid_type", message: text("problem_invalid_type"))]
+            )
+        case .unsupportedMediaType:
+            ErrorDescription(
+                status: .unsupportedMediaType, code: "unsupported_media_type", message: text("error_media_type")
+            )
+        case .missingCredentials:
+            ErrorDescription(status: .unauthorized, code: "follow_up_denied", message: text("error_follow_up_denied"))
+        case .notFound:
+            ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
+        case .csrfRejected:
+            ErrorDescription(status: .forbidden, code: "csrf_rejected", message: text("error_csrf"))
+        }
+    }
+
+    func describe(_ failure: ValidationFailure) -> ErrorDescription {
+        ErrorDescription(
+            status: .unprocessableEntity, code: "validation_failed", message: text("error_validation"),
+            fields: failure.issues.map { issue in
+                .init(field: issue.field, code: Self.code(of: issue.problem), message: fieldMessage(issue))
+            }
+        )
+    }
+
+    func describe(_ error: FollowUpError) -> ErrorDescription {
+        switch error {
+        case .denied:
+            ErrorDescription(status: .unauthorized, code: "follow_up_denied", message: text("error_follow_up_denied"))
+        case .tooManySupplements(let max):
+            ErrorDescription(
+                status: .unprocessableEntity, code: "too_many_supplements",
+                message: text("error_too_many_supplements", ["max": "\(max)"])
+            )
+        case .invalidSupplement(let issue):
+            describe(ValidationFailure(issues: [issue]))
+        }
+    }
+
+    func describe(_ error: TriageStatus.Error) -> ErrorDescription {
+        switch error {
+        case .forbiddenTransition:
+            ErrorDescription(status: .conflict, code: "forbidden_transition", message: text("error_conflict"))
+        }
+    }
+
+    func describe(status: HTTPResponseStatus) -> ErrorDescription {
+        switch status.code {
+        case 413:
+            ErrorDescription(status: status, code: "payload_too_large", message: text("error_payload_too_large"))
+        case 404:
+            ErrorDescription(status: status, code: "not_found", message: text("error_not_found"))
+        case 405:
+            ErrorDescription(status: status, code: "method_not_allowed", message: text("error_method_not_allowed"))
+        case 415:
+            ErrorDescription(status: status, code: "unsupported_media_type", message: text("error_media_type"))
+        case 400..<500:
+            ErrorDescription(status: status, code: "bad_request", message: text("error_bad_request"))
+        default:
+            ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
+        }
+    }
+
+    /// The message for one field problem, e.g. "Too long: at most 20000 characters."
+    func problemMessage(_ problem: ValidationIssue.Problem) -> String {
+        let code = Self.code(of: problem)
+        switch problem {
+        case .tooLong(let max), .tooMany(let max):
+            return text("problem_\(code)", ["max": "\(max)"])
+        case .tooOld(let year):
+            return text("problem_\(code)", ["year": "\(year)"])
+        case .windowTooLong(let days):
+            return text("problem_\(code)", ["days": "\(days)"])
+        case .outOfRange(let min, let max):
+            return text("problem_\(code)", ["min": Self.number(min), "max": Self.number(max)])
+        case .unknownValue(let value), .duplicate(let value):
+            return text("problem_\(code)", ["value": value])
+        case .required, .blank, .controlCharacters, .malformed, .impossibleDate, .inFuture, .reversedWindow,
+            .outsideJurisdiction, .missingContactMethod:
+            return text("problem_\(code)")
+        }
+    }
+
+    /// The field's label and the problem, for summaries and the API.
+    func fieldMessage(_ issue: ValidationIssue) -> String {
+        "\(fieldLabel(issue.field)): \(problemMessage(issue.problem))"
+    }
+
+    /// The localized label of a field path; agent fields name the agent's number.
+    func fieldLabel(_ field: String) -> String {
+        var key = ""
+        var index: Int?
+        var digits = ""
+        var inBrackets = false
+        for character in field {
+            switch character {
+            case "[": inBrackets = true
+            case "]":
+                inBrackets = false
+                index = Int(digits)
+            case "." where !inBrackets: key.append("_")
+            default:
+                if inBrackets { digits.append(character) } else { key.append(character) }
+            }
+        }
+        let label = text("field_\(key)")
+        guard let index else { return label }
+        return text("agent_numbered", ["n": "\(index + 1)"]) + " – " + label
+    }
+
+    static func code(of problem: ValidationIssue.Problem) -> String {
+        switch problem {
+        case .required: "required"
+        case .blank: "blank"
+        case .tooLong: "too_long"
+        case .controlCharacters: "control_characters"
+        case .malformed: "invalid_format"
+        case .impossibleDate: "impossible_date"
+        case .inFuture: "in_future"
+        case .tooOld: "too_old"
+        case .reversedWindow: "reversed_window"
+        case .windowTooLong: "window_too_long"
+        case .outOfRange: "out_of_range"
+        case .outsideJurisdiction: "outside_jurisdiction"
+        case .unknownValue: "unknown_value"
+        case .tooMany: "too_many"
+        case .duplicate: "duplicate"
+        case .missingContactMethod: "missing_contact_method"
+        }
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
