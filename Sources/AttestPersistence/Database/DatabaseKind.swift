@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
@@ -35,6 +36,15 @@ public enum DatabaseKind: Sendable, Equatable {
     public var isSQLite: Bool {
         if case .postgres = self { return false }
         return true
+    }
+
+    /// Creates the PostgreSQL schema named first in the search path, when there is one (tests give each
+    /// test its own schema; a deployment may keep Attest in a schema of its own).
+    public func createSchemaIfNeeded(on database: any Database) async throws {
+        guard case .postgres(_, let searchPath?) = self, let schema = searchPath.first,
+            let sql = database as? any SQLDatabase
+        else { return }
+        try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
     }
 
     /// Registers this database with Fluent as the default.

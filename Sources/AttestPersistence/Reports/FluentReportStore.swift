@@ -78,9 +78,18 @@ public struct FluentReportStore: ReportStore {
         try await ReportRecord.query(on: database()).filter(\.$isSample == samples).count()
     }
 
+    /// Readies the database for use: SQLite switches to write-ahead logging (readers never block the writer,
+    /// and a commit is one append to the log), and the custody log gets its genesis entry.
+    public func prepare(now: Date) async throws {
+        if writeGate != nil, let sql = database() as? any SQLDatabase {
+            try await sql.raw("PRAGMA journal_mode = WAL").run()
+        }
+        try await ensureCustodyGenesis(now: now)
+    }
+
     /// Appends the genesis entry (`log.created`) when the custody log is empty, so no published state of
     /// the log is ever empty.
-    public func ensureCustodyGenesis(now: Date) async throws {
+    func ensureCustodyGenesis(now: Date) async throws {
         try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return }
             guard try await CustodyEntryRecord.query(on: unit.database).count() == 0 else { return }

@@ -52,7 +52,7 @@ public struct AttestConfiguration: Sendable {
 
     /// The directory of a jurisdiction shipped with Attest.
     public static func bundledJurisdiction(_ code: String) -> URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Resources/Jurisdictions/\(code)")
+        AttestResources.directory.appendingPathComponent("Jurisdictions/\(code)")
     }
 
     /// Reads the configuration from `environment`.

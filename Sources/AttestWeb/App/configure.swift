@@ -3,6 +3,7 @@ import AttestPersistence
 import Fluent
 import Foundation
 import Leaf
+import LeafKit
 import Vapor
 
 /// Builds the application from its configuration.
@@ -19,6 +20,7 @@ public func configure(
     let catalogs = try MessageCatalogs.bundled()
     // 3. The database, migrated automatically.
     try configuration.database.register(in: app.databases)
+    try await configuration.database.createSchemaIfNeeded(on: app.db)
     app.migrations.add(AttestMigrations.all)
     try await app.autoMigrate()
     // 4. Keys: contact encryption (a key file, mode 0600, unless configured) and the cookie-signing secret.
@@ -39,9 +41,9 @@ public func configure(
         database: { [unowned app] in app.db }, cipher: ContactCipher(ring: keyRing), random: random,
         isSQLite: configuration.database.isSQLite, sqliteSynchronous: configuration.sqliteSynchronous
     )
-    try await store.ensureCustodyGenesis(now: clock.now())
+    try await store.prepare(now: clock.now())
     // 6. Services, reachable from every handler.
-    let resources = Bundle.module.resourceURL!.appendingPathComponent("Resources")
+    let resources = AttestResources.directory
     app.attest = AttestServices(
         configuration: configuration, jurisdiction: jurisdiction, catalogs: catalogs, store: store, clock: clock,
         random: random, cookieKey: SymmetricKey(data: cookieSecret),
@@ -52,6 +54,13 @@ public func configure(
     app.directory.viewsDirectory = resources.appendingPathComponent("Views").path + "/"
     app.directory.publicDirectory = resources.appendingPathComponent("Public").path + "/"
     app.views.use(.leaf)
+    // Leaf's default sandbox refuses paths with hidden components, and SwiftPM builds into `.build`.
+    app.leaf.sources = .singleSource(
+        NIOLeafFiles(
+            fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+            sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
+        )
+    )
     // 8. Request handling: body limit, middleware (outermost first), routes.
     app.routes.defaultMaxBodySize = ByteCount(value: configuration.maxBodyBytes)
     app.middleware = Middlewares()

@@ -34,7 +34,7 @@ public struct MessageCatalogs: Sendable {
 
     /// The bundled catalogs.
     public static func bundled() throws -> MessageCatalogs {
-        try MessageCatalogs(directory: Bundle.module.resourceURL!.appendingPathComponent("Resources/Locales"))
+        try MessageCatalogs(directory: AttestResources.directory.appendingPathComponent("Locales"))
     }
 
     /// All messages for `language`, with the fallback language filling any gaps.

@@ -1,0 +1,151 @@
+import AttestCore
+import AttestPersistence
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A clock that says what the test tells it.
+public final class TestClock: AttestCore.Clock, @unchecked Sendable {
+    private let lock = NIOLock()
+    private var current: Date
+
+    public init(_ date: Date = TestClock.defaultNow) {
+        current = date
+    }
+
+    /// 2026-11-25T18:00:00Z, a Wednesday afternoon in Chicago.
+    public static let defaultNow = Date(timeIntervalSince1970: 1_795_629_600)
+
+    public func now() -> Date { lock.withLock { current } }
+
+    public func advance(by seconds: TimeInterval) {
+        lock.withLock { current = current.addingTimeInterval(seconds) }
+    }
+}
+
+/// Deterministic randomness (SplitMix64), so test runs repeat exactly.
+public final class SeededRandom: RandomSource, @unchecked Sendable {
+    private let lock = NIOLock()
+    private var state: UInt64
+
+    public init(seed: UInt64 = 0x5EED) {
+        state = seed
+    }
+
+    private func next() -> UInt64 {
+        lock.withLock {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    public func bytes(count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+
+    public func uuid() -> UUID {
+        let bytes = self.bytes(count: 16)
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
+    }
+}
+
+/// Reports in memory, with real transactions: a unit of work changes a copy that replaces the state only
+/// when the work returns, and units run one at a time.
+public actor InMemoryReportStore: ReportStore {
+    public struct State: Sendable {
+        public var reports: [Report] = []
+        public var messages: [ThreadMessage] = []
+        public var sequences: [String: Int] = [:]
+        public var custody: [CustodyEvent] = []
+    }
+
+    public private(set) var state = State()
+    private let gate = WriteGate()
+    /// When set, custody appends fail after this many successes: to test that nothing is half-stored.
+    private let custodyFailsAfter: Int?
+
+    public init(custodyFailsAfter: Int? = nil) {
+        self.custodyFailsAfter = custodyFailsAfter
+    }
+
+    public nonisolated func transaction<Result: Sendable>(
+        _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
+    ) async throws -> Result {
+        try await gate.withGate {
+            let unit = Unit(state: await self.state, custodyFailsAfter: self.custodyFailsAfter)
+            let result = try await work(unit)
+            await self.commit(unit.staged)
+            return result
+        }
+    }
+
+    private func commit(_ staged: State) {
+        state = staged
+    }
+
+    public func report(reference: ReportReference) async throws -> Report? {
+        state.reports.first { $0.reference == reference }
+    }
+
+    public func messages(of report: Identifier<Report>) async throws -> [ThreadMessage] {
+        state.messages.filter { $0.reportID == report }
+    }
+
+    public func countReports(samples: Bool) async throws -> Int {
+        state.reports.filter { $0.isSample == samples }.count
+    }
+
+    /// Thrown by the failing custody log.
+    public struct CustodyFailure: Error {}
+
+    final class Unit: ReportUnitOfWork, CustodyLog, @unchecked Sendable {
+        private let lock = NIOLock()
+        private var state: State
+        private let custodyFailsAfter: Int?
+
+        init(state: State, custodyFailsAfter: Int?) {
+            self.state = state
+            self.custodyFailsAfter = custodyFailsAfter
+        }
+
+        var staged: State { lock.withLock { state } }
+        var custodyLog: any CustodyLog { self }
+
+        func nextNumber(in sequence: String) async throws -> Int {
+            lock.withLock {
+                let next = (state.sequences[sequence] ?? 0) + 1
+                state.sequences[sequence] = next
+                return next
+            }
+        }
+
+        func insert(_ report: Report) async throws {
+            lock.withLock { state.reports.append(report) }
+        }
+
+        func insert(_ message: ThreadMessage) async throws {
+            lock.withLock { state.messages.append(message) }
+        }
+
+        func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
+            lock.withLock {
+                if let index = state.reports.firstIndex(where: { $0.id == report }) { state.reports[index].status = status }
+            }
+        }
+
+        func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
+            try lock.withLock {
+                if let limit = custodyFailsAfter, state.custody.count >= limit { throw CustodyFailure() }
+                state.custody.append(event)
+                return CustodyReceipt(index: Int64(state.custody.count - 1), entryHash: event.contentHash)
+            }
+        }
+    }
+}
