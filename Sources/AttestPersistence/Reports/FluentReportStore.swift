@@ -7,7 +7,7 @@ import Foundation
 /// before they reach the database and opened only when a report is read back.
 public struct FluentReportStore: ReportStore {
     let database: @Sendable () -> any Database
-    public let cipher: ContactCipher
+    private let cipherBox: CipherBox
     let random: any RandomSource
     let writeGate: WriteGate?
     let sqliteSynchronous: SQLiteSynchronous?
@@ -29,10 +29,19 @@ public struct FluentReportStore: ReportStore {
         isSQLite: Bool, sqliteSynchronous: SQLiteSynchronous = .full
     ) {
         self.database = database
-        self.cipher = cipher
+        self.cipherBox = CipherBox(cipher)
         self.random = random
         self.writeGate = isSQLite ? WriteGate() : nil
         self.sqliteSynchronous = isSQLite ? sqliteSynchronous : nil
+    }
+
+    /// The cipher in use.
+    public var cipher: ContactCipher { cipherBox.value }
+
+    /// Reloads the contact key ring from its file, after another process (`attest keys rotate`) changed it.
+    public func reloadKeys() throws {
+        guard let url = cipher.ring.fileURL else { return }
+        cipherBox.value = ContactCipher(ring: try ContactKeyRing.file(at: url, random: random, now: Date()))
     }
 
     public func transaction<Result: Sendable>(
@@ -63,7 +72,13 @@ public struct FluentReportStore: ReportStore {
                 .filter(\.$reference == reference.description)
                 .first()
         else { return nil }
-        return try ReportMapping.report(from: record, cipher: cipher)
+        do {
+            return try ReportMapping.report(from: record, cipher: cipher)
+        } catch ContactCipher.Error.unknownKey {
+            // Keys were rotated by another process since this one started.
+            try reloadKeys()
+            return try ReportMapping.report(from: record, cipher: cipher)
+        }
     }
 
     public func messages(of report: Identifier<Report>) async throws -> [ThreadMessage] {
@@ -103,9 +118,10 @@ public struct FluentReportStore: ReportStore {
     }
 
     /// Re-encrypts every stored contact under the active key of `newCipher`'s ring (which holds the older
-    /// keys too, to open what they sealed), in one transaction, and records
-    /// `key.rotated`. Returns how many ciphertexts were rewritten.
+    /// keys too, to open what they sealed), in one transaction, and records `key.rotated`. From then on this
+    /// store seals with the new key. Returns how many ciphertexts were rewritten.
     public func reencryptContacts(with newCipher: ContactCipher, now: Date) async throws -> Int {
+        defer { cipherBox.value = newCipher }
         return try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return 0 }
             let records = try await ReportRecord.query(on: unit.database)
@@ -128,6 +144,21 @@ public struct FluentReportStore: ReportStore {
             )
             return rewritten
         }
+    }
+}
+
+/// The current cipher, replaceable when the key ring is reloaded.
+final class CipherBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cipher: ContactCipher
+
+    init(_ cipher: ContactCipher) {
+        self.cipher = cipher
+    }
+
+    var value: ContactCipher {
+        get { lock.withLock { cipher } }
+        set { lock.withLock { cipher = newValue } }
     }
 }
 

@@ -42,9 +42,8 @@ public struct ContactKeyRing: Sendable {
                 "ATTEST_CONTACT_KEY must be 32 bytes encoded in base64 (e.g. `openssl rand -base64 32`)"
             case .unreadableKeyFile(let reason): "cannot read the contact key file: \(reason)"
             case .rotationNeedsKeyFile:
-                "the contact key comes from ATTEST_CONTACT_KEY; rotate by unsetting it (a key file is then used)"
-                    + " or by setting a new key and running `attest keys rotate` with ATTEST_CONTACT_KEY_PREVIOUS"
-                    + " set to the old one"
+                "the contact key comes from ATTEST_CONTACT_KEY: to rotate, set ATTEST_CONTACT_KEY to the new key"
+                    + " and ATTEST_CONTACT_KEY_PREVIOUS to the old one, then run `attest keys rotate`"
             }
         }
     }

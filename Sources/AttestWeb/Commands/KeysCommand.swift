@@ -18,7 +18,14 @@ struct RotateKeysCommand: AsyncCommand {
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let services = context.application.attest
+        let (activeID, rewritten) = try await Self.rotate(context.application.attest)
+        context.console.print("Active contact key: \(activeID). Re-encrypted \(rewritten) contact record(s).")
+    }
+
+    /// With a key file: adds a new key and makes it active. With a configured key: the configured key is
+    /// already the new one and `ATTEST_CONTACT_KEY_PREVIOUS` opens the old ciphertexts. Either way every
+    /// contact is then re-encrypted under the active key. Returns the active key id and the count rewritten.
+    static func rotate(_ services: AttestServices) async throws -> (String, Int) {
         var ring = services.store.cipher.ring
         if ring.fileURL != nil {
             try ring.addKey(random: services.random, now: services.clock.now())
@@ -28,6 +35,6 @@ struct RotateKeysCommand: AsyncCommand {
         let rewritten = try await services.store.reencryptContacts(
             with: ContactCipher(ring: ring), now: services.clock.now()
         )
-        context.console.print("Active contact key: \(ring.activeID). Re-encrypted \(rewritten) contact record(s).")
+        return (ring.activeID, rewritten)
     }
 }

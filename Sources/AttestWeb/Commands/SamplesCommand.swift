@@ -16,8 +16,18 @@ struct SamplesCommand: AsyncCommand {
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let services = context.application.attest
         let count = signature.count ?? 36
+        let first = try await Self.load(count: count, services: context.application.attest)
+        context.console.print("Added \(count) sample reports (marked as samples).")
+        if let first {
+            context.console.print(
+                "Try /follow-up with reference \(first.reference) and code \(first.followUpCode.grouped)"
+            )
+        }
+    }
+
+    /// Adds `count` sample reports; refuses when the instance holds any real report. Returns the first receipt.
+    static func load(count: Int, services: AttestServices) async throws -> SubmitReport.Receipt? {
         guard (1...500).contains(count) else { throw Refusal(description: "--count must be from 1 to 500") }
         let real = try await services.store.countReports(samples: false)
         guard real == 0 else {
@@ -60,12 +70,7 @@ struct SamplesCommand: AsyncCommand {
             let receipt = try await services.submitReport.execute(.init(submission: submission, isSample: true))
             if first == nil { first = receipt }
         }
-        context.console.print("Added \(count) sample reports (marked as samples).")
-        if let first {
-            context.console.print(
-                "Try /follow-up with reference \(first.reference) and code \(first.followUpCode.grouped)"
-            )
-        }
+        return first
     }
 }
 
