@@ -12,7 +12,9 @@ struct APIReportInput: Decodable {
 
     struct Location: Decodable {
         var description: String?
-        var communityArea: Int?
+        // Numbers are read as Double so that 2.5 is a validation error on its field: Foundation's decoder
+        // reports a non-integer where an Int belongs as invalid JSON, without naming the field.
+        var communityArea: Double?
         var latitude: Double?
         var longitude: Double?
     }
@@ -29,7 +31,7 @@ struct APIReportInput: Decodable {
     }
 
     struct Agents: Decodable {
-        var count: Int?
+        var count: Double?
         var agency: String?
         var descriptions: [Agent]?
     }
@@ -64,6 +66,13 @@ struct APIReportInput: Decodable {
     var consents: Consents?
     var language: String?
 
+    /// A whole number as text, or the number as written (which validation then refuses as malformed).
+    private static func integerText(_ value: Double?) -> String? {
+        guard let value else { return nil }
+        if value == value.rounded(), abs(value) < 1e9 { return String(Int(value)) }
+        return "\(value)"
+    }
+
     private static func answer(_ value: Bool?) -> String? {
         value.map { $0 ? "yes" : "no" }
     }
@@ -73,12 +82,12 @@ struct APIReportInput: Decodable {
         submission.occurrence = .instants(from: occurredAt?.from, until: occurredAt?.until)
         submission.isApproximate = occurredAt?.approximate ?? false
         submission.locationDescription = location?.description
-        submission.communityArea = location?.communityArea.map(String.init)
+        submission.communityArea = Self.integerText(location?.communityArea)
         submission.latitude = location?.latitude.map { "\($0)" }
         submission.longitude = location?.longitude.map { "\($0)" }
         submission.narrative = narrative
         submission.categories = categories ?? []
-        submission.agentCount = agents?.count.map(String.init)
+        submission.agentCount = Self.integerText(agents?.count)
         submission.agency = agents?.agency
         submission.agents = (agents?.descriptions ?? []).map { agent in
             ReportSubmission.AgentDescription(

@@ -98,6 +98,8 @@ enum APIBody {
             throw AttestHTTPError.unsupportedMediaType
         }
         guard let buffer = request.body.data, buffer.readableBytes > 0 else { throw AttestHTTPError.malformedJSON }
+        // Vapor enforces the limit while collecting from the network; this also covers bodies handed over whole.
+        guard buffer.readableBytes <= request.attest.configuration.maxBodyBytes else { throw Abort(.payloadTooLarge) }
         let bytes = Array(buffer.readableBytesView)
         guard String(validating: bytes, as: UTF8.self) != nil else { throw AttestHTTPError.invalidUTF8 }
         do {

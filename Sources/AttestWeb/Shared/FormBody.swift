@@ -17,7 +17,9 @@ struct FormBody {
 
     init(request: Request) throws {
         guard request.headers.contentType == .urlEncodedForm else { throw AttestHTTPError.unsupportedMediaType }
-        try self.init(bytes: request.body.data.map { Array($0.readableBytesView) } ?? [])
+        let bytes = request.body.data.map { Array($0.readableBytesView) } ?? []
+        guard bytes.count <= request.attest.configuration.maxBodyBytes else { throw Abort(.payloadTooLarge) }
+        try self.init(bytes: bytes)
     }
 
     init(bytes: [UInt8]) throws {
