@@ -11,6 +11,9 @@ public func configure(
     _ app: Application, with configuration: AttestConfiguration,
     clock: any AttestCore.Clock = SystemClock(), random: any RandomSource = SystemRandomSource()
 ) async throws {
+    // 0. Logging: at trace level Vapor's HTTP server logs every request head, forwarding headers (client
+    //    addresses) and Authorization (follow-up codes) included; Attest's application log never goes below debug.
+    app.logger.logLevel = max(app.logger.logLevel, .debug)
     // 1. The data directory, owner-only: it holds the database, keys and secrets.
     try FileManager.default.createDirectory(
         at: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
