@@ -136,7 +136,9 @@ public actor InMemoryReportStore: ReportStore {
 
         func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
             lock.withLock {
-                if let index = state.reports.firstIndex(where: { $0.id == report }) { state.reports[index].status = status }
+                if let index = state.reports.firstIndex(where: { $0.id == report }) {
+                    state.reports[index].status = status
+                }
             }
         }
 

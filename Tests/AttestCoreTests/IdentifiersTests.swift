@@ -44,11 +44,13 @@ struct IdentifiersTests {
         #expect(!code.hash.contains(code.normalized))
     }
 
-    @Test("References read and print as R-YYYY-NNNNNN", arguments: [
-        ("R-2026-000123", true), ("r-2026-000123", true), (" R-2026-000001 ", true), ("R-2026-123", false),
-        ("R-26-000123", false), ("X-2026-000123", false), ("R-2026-000000", false), ("R-2026-00012a", false),
-        ("R-2026-000123-1", false), ("", false),
-    ])
+    @Test(
+        "References read and print as R-YYYY-NNNNNN",
+        arguments: [
+            ("R-2026-000123", true), ("r-2026-000123", true), (" R-2026-000001 ", true), ("R-2026-123", false),
+            ("R-26-000123", false), ("X-2026-000123", false), ("R-2026-000000", false), ("R-2026-00012a", false),
+            ("R-2026-000123-1", false), ("", false),
+        ])
     func references(text: String, isValid: Bool) {
         let reference = ReportReference(text)
         #expect((reference != nil) == isValid)

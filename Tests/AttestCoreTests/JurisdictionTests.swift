@@ -46,19 +46,22 @@ struct JurisdictionTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var config = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: Fixtures.rivertonDirectory.appendingPathComponent("jurisdiction.json"))
-        ) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: Fixtures.rivertonDirectory.appendingPathComponent("jurisdiction.json"))
+            ) as! [String: Any]
         try FileManager.default.copyItem(
             at: Fixtures.rivertonDirectory.appendingPathComponent("districts.geojson"),
             to: directory.appendingPathComponent("districts.geojson")
         )
         config["timeZone"] = "Mars/Olympus"
-        try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("jurisdiction.json"))
+        try JSONSerialization.data(withJSONObject: config).write(
+            to: directory.appendingPathComponent("jurisdiction.json"))
         #expect(throws: JurisdictionLoader.Error.self) { try JurisdictionLoader.load(directory: directory) }
         config["timeZone"] = "America/Denver"
         config["defaultLanguage"] = "pl"
-        try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("jurisdiction.json"))
+        try JSONSerialization.data(withJSONObject: config).write(
+            to: directory.appendingPathComponent("jurisdiction.json"))
         #expect(throws: JurisdictionLoader.Error.self) { try JurisdictionLoader.load(directory: directory) }
     }
 }

@@ -41,15 +41,19 @@ struct ReportValidatorTests {
         #expect(occurrence.end.timeIntervalSince(occurrence.start) == 86_399)
     }
 
-    @Test("The narrative is required and may not be blank", arguments: [
-        "", " ", "   \n\t ", "\u{00A0}\u{2003}\u{3000}", "\u{200B}\u{200C}\u{200D}\u{FEFF}", "\u{2060}\u{200E}\u{3164}",
-        "\u{2800}",
-    ])
+    @Test(
+        "The narrative is required and may not be blank",
+        arguments: [
+            "", " ", "   \n\t ", "\u{00A0}\u{2003}\u{3000}", "\u{200B}\u{200C}\u{200D}\u{FEFF}",
+            "\u{2060}\u{200E}\u{3164}",
+            "\u{2800}",
+        ])
     func blankNarrative(text: String) {
         let submission = ReportSubmission.minimal(narrative: text)
         let found = issues(submission)
         #expect(
-            found.contains(ValidationIssue("narrative", .blank)) || found.contains(ValidationIssue("narrative", .required)),
+            found.contains(ValidationIssue("narrative", .blank))
+                || found.contains(ValidationIssue("narrative", .required)),
             "got \(found)"
         )
     }
@@ -71,7 +75,8 @@ struct ReportValidatorTests {
         expectIssue(submission, "location.description", .tooLong(max: 500))
     }
 
-    @Test("Control characters and NUL are rejected; tabs and line breaks are fine in the narrative",
+    @Test(
+        "Control characters and NUL are rejected; tabs and line breaks are fine in the narrative",
         arguments: ["a\u{0000}b", "bell\u{0007}", "esc\u{001B}[31m", "del\u{007F}", "c1\u{0085}"])
     func controlCharacters(text: String) throws {
         expectIssue(.minimal(narrative: text), "narrative", .controlCharacters)
@@ -88,11 +93,13 @@ struct ReportValidatorTests {
         #expect(output.content.narrative == text)
     }
 
-    @Test("Impossible and malformed dates are rejected", arguments: [
-        ("2026-02-30", ValidationIssue.Problem.impossibleDate), ("2025-02-29", .impossibleDate),
-        ("2026-13-01", .impossibleDate), ("2026-00-10", .impossibleDate), ("20-11-2026", .malformed),
-        ("2026/11/20", .malformed), ("yesterday", .malformed), ("2026-1-5", .malformed),
-    ])
+    @Test(
+        "Impossible and malformed dates are rejected",
+        arguments: [
+            ("2026-02-30", ValidationIssue.Problem.impossibleDate), ("2025-02-29", .impossibleDate),
+            ("2026-13-01", .impossibleDate), ("2026-00-10", .impossibleDate), ("20-11-2026", .malformed),
+            ("2026/11/20", .malformed), ("yesterday", .malformed), ("2026-1-5", .malformed),
+        ])
     func impossibleDates(date: String, problem: ValidationIssue.Problem) {
         expectIssue(.minimal(date: date), "date", problem)
     }
@@ -151,11 +158,13 @@ struct ReportValidatorTests {
         expectIssue(.minimal(date: "1999-12-31"), "date", .tooOld(earliestYear: 2000))
     }
 
-    @Test("RFC 3339 timestamps are parsed strictly", arguments: [
-        ("2026-11-20T14:30:00-06:00", true), ("2026-11-20T20:30:00Z", true), ("2026-11-20T20:30:00.123Z", true),
-        ("2026-11-20 20:30:00Z", false), ("2026-11-20T20:30Z", false), ("2026-11-20T20:30:00", false),
-        ("2026-02-30T10:00:00Z", false), ("2026-11-20T24:00:00Z", false), ("2026-11-20T20:30:00+25:00", false),
-    ])
+    @Test(
+        "RFC 3339 timestamps are parsed strictly",
+        arguments: [
+            ("2026-11-20T14:30:00-06:00", true), ("2026-11-20T20:30:00Z", true), ("2026-11-20T20:30:00.123Z", true),
+            ("2026-11-20 20:30:00Z", false), ("2026-11-20T20:30Z", false), ("2026-11-20T20:30:00", false),
+            ("2026-02-30T10:00:00Z", false), ("2026-11-20T24:00:00Z", false), ("2026-11-20T20:30:00+25:00", false),
+        ])
     func timestamps(text: String, isValid: Bool) {
         var submission = ReportSubmission.minimal()
         submission.occurrence = .instants(from: text, until: nil)

@@ -28,12 +28,13 @@ struct SubmitReportTests {
         #expect(state.reports.count == 1)
         #expect(state.reports[0].followUpCodeHash == receipt.followUpCode.hash)
         #expect(state.reports[0].status == .received)
-        #expect(state.custody == [
-            CustodyEvent(
-                kind: .reportReceived, occurredAt: clock.now(), actor: "public", recordID: "report:R-2026-000001",
-                contentHash: receipt.contentHash
-            )
-        ])
+        #expect(
+            state.custody == [
+                CustodyEvent(
+                    kind: .reportReceived, occurredAt: clock.now(), actor: "public", recordID: "report:R-2026-000001",
+                    contentHash: receipt.contentHash
+                )
+            ])
         #expect(receipt.contentHash == (try state.reports[0].content.contentHash()))
     }
 
@@ -72,7 +73,8 @@ struct SubmitReportTests {
     func followUp() async throws {
         let store = InMemoryReportStore()
         let receipt = try await submitReport(store).execute(.init(submission: .minimal()))
-        let view = try await ViewReportStatus(store: store).execute(reference: receipt.reference, code: receipt.followUpCode)
+        let view = try await ViewReportStatus(store: store).execute(
+            reference: receipt.reference, code: receipt.followUpCode)
         #expect(view.status == .received && view.messages.isEmpty)
         let wrong = FollowUpCode(random: SystemRandomSource())
         await #expect(throws: FollowUpError.denied) {

@@ -33,8 +33,9 @@ struct TriageStatusTests {
 
     @Test("Status codes are the stable API values")
     func rawValues() {
-        #expect(TriageStatus.allCases.map(\.rawValue) == [
-            "received", "screening", "accepted", "needs_info", "duplicate", "out_of_scope", "spam",
-        ])
+        #expect(
+            TriageStatus.allCases.map(\.rawValue) == [
+                "received", "screening", "accepted", "needs_info", "duplicate", "out_of_scope", "spam",
+            ])
     }
 }

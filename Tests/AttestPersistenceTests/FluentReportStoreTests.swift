@@ -46,7 +46,8 @@ struct FluentReportStoreTests {
         )
     }
 
-    @Test("A report round-trips, with contact details encrypted at rest and only the code's hash stored",
+    @Test(
+        "A report round-trips, with contact details encrypted at rest and only the code's hash stored",
         arguments: databases)
     func roundTrip(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in
@@ -76,8 +77,10 @@ struct FluentReportStoreTests {
             let references = try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<40 {
                     group.addTask {
-                        try await services.submitReport.execute(.init(submission: .minimal(narrative: "Report \(index)")))
-                            .reference.description
+                        try await services.submitReport.execute(
+                            .init(submission: .minimal(narrative: "Report \(index)"))
+                        )
+                        .reference.description
                     }
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
@@ -122,7 +125,8 @@ struct FluentReportStoreTests {
                         )
                     )
                     _ = try await unit.custodyLog.append(
-                        CustodyEvent(kind: .reportReceived, occurredAt: harness.clock.now(), actor: "public",
+                        CustodyEvent(
+                            kind: .reportReceived, occurredAt: harness.clock.now(), actor: "public",
                             recordID: "report:x", contentHash: "00")
                     )
                     throw Boom()
@@ -140,12 +144,14 @@ struct FluentReportStoreTests {
         try await withAttest(postgres: postgres) { harness in
             let services = harness.app.attest
             let receipt = try await services.submitReport.execute(.init(submission: Self.withContact()))
-            let oldKey = ContactCipher.keyID(of: try #require(try await rawReport(harness, receipt.reference).contact_ciphertext))
+            let oldKey = ContactCipher.keyID(
+                of: try #require(try await rawReport(harness, receipt.reference).contact_ciphertext))
             let keyFile = harness.dataDirectory.appendingPathComponent("keys/contact-keys.json")
             // A second process that loaded the keys before the rotation.
             let stale = FluentReportStore(
                 database: { harness.app.db },
-                cipher: ContactCipher(ring: try ContactKeyRing.file(at: keyFile, random: SystemRandomSource(), now: Date())),
+                cipher: ContactCipher(
+                    ring: try ContactKeyRing.file(at: keyFile, random: SystemRandomSource(), now: Date())),
                 random: SystemRandomSource(), isSQLite: !postgres
             )
             let (newKey, rewritten) = try await RotateKeysCommand.rotate(services)
@@ -153,14 +159,17 @@ struct FluentReportStoreTests {
             #expect(newKey != oldKey)
             let ciphertext = try #require(try await rawReport(harness, receipt.reference).contact_ciphertext)
             #expect(ContactCipher.keyID(of: ciphertext) == newKey)
-            #expect(try await services.store.report(reference: receipt.reference)?.contact?.email == "ana.ejemplo@example.org")
+            #expect(
+                try await services.store.report(reference: receipt.reference)?.contact?.email
+                    == "ana.ejemplo@example.org")
             let attributes = try FileManager.default.attributesOfItem(atPath: keyFile.path)
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
             // It reloads the key file when it meets the new key, instead of failing.
             #expect(try await stale.report(reference: receipt.reference)?.contact?.phone == "+1 312 555 0188")
             let sql = try #require(harness.app.db as? any SQLDatabase)
             struct Row: Decodable { var kind: String }
-            let kinds = try await sql.raw("SELECT kind FROM custody_entries ORDER BY entry_index").all(decoding: Row.self)
+            let kinds = try await sql.raw("SELECT kind FROM custody_entries ORDER BY entry_index").all(
+                decoding: Row.self)
             #expect(kinds.last?.kind == "key.rotated")
         }
     }

@@ -18,13 +18,15 @@ struct APITests {
             let receipt = try created.decoded(APIReceiptBody.self)
             #expect(receipt.reference == "R-2026-000001")
             #expect(created.headers.first(name: .location) == "/api/v1/reports/R-2026-000001")
-            let stored = try #require(try await harness.app.attest.store.report(reference: ReportReference(receipt.reference)!))
+            let stored = try #require(
+                try await harness.app.attest.store.report(reference: ReportReference(receipt.reference)!))
             #expect(stored.content.location.area == 30, "South Lawndale, derived from the coordinates")
             #expect(stored.content.language == "es")
             #expect(stored.content.harm.injuries == .yes)
             let auth: HTTPHeaders = ["Authorization": "Bearer \(receipt.followUpCode.lowercased())"]
             let supplement = try await api.post(
-                "/api/v1/reports/\(receipt.reference)/supplements", json: #"{"text":"Una camioneta gris."}"#, headers: auth
+                "/api/v1/reports/\(receipt.reference)/supplements", json: #"{"text":"Una camioneta gris."}"#,
+                headers: auth
             )
             #expect(supplement.status == .created)
             let status = try await api.get("/api/v1/reports/\(receipt.reference)", headers: auth)
@@ -65,48 +67,112 @@ struct APITests {
         ("malformed JSON", #"{"narrative": "x""#, .badRequest, "malformed_json", nil),
         ("not an object", #"["narrative"]"#, .badRequest, "malformed_json", nil),
         ("empty body", "", .badRequest, "malformed_json", nil),
-        ("boolean as string", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","consents":{"shareWithProsecutor":"false"}}"#,
-            .unprocessableEntity, "validation_failed", "consents.shareWithProsecutor"),
-        ("number as string", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","location":{"latitude":"41.8","longitude":-87.6}}"#,
-            .unprocessableEntity, "validation_failed", "location.latitude"),
-        ("string as number", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":42}"#,
-            .unprocessableEntity, "validation_failed", "narrative"),
-        ("object as array", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","categories":{"a":1}}"#,
-            .unprocessableEntity, "validation_failed", "categories"),
-        ("fractional count", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":2.5}}"#,
-            .unprocessableEntity, "validation_failed", "agents.count"),
-        ("number beyond double range", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":1e400}}"#,
-            .badRequest, "malformed_json", nil),
-        ("huge count", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":99999999999999999999}}"#,
-            .unprocessableEntity, "validation_failed", "agents.count"),
-        ("negative count", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":-2}}"#,
-            .unprocessableEntity, "validation_failed", "agents.count"),
-        ("nested wrong type", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"descriptions":[{"bodyCamera":"yes"}]}}"#,
-            .unprocessableEntity, "validation_failed", "agents.descriptions[0].bodyCamera"),
-        ("missing narrative", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"}}"#, .unprocessableEntity, "validation_failed", "narrative"),
+        (
+            "boolean as string",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","consents":{"shareWithProsecutor":"false"}}"#,
+            .unprocessableEntity, "validation_failed", "consents.shareWithProsecutor"
+        ),
+        (
+            "number as string",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","location":{"latitude":"41.8","longitude":-87.6}}"#,
+            .unprocessableEntity, "validation_failed", "location.latitude"
+        ),
+        (
+            "string as number", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":42}"#,
+            .unprocessableEntity, "validation_failed", "narrative"
+        ),
+        (
+            "object as array", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","categories":{"a":1}}"#,
+            .unprocessableEntity, "validation_failed", "categories"
+        ),
+        (
+            "fractional count",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":2.5}}"#,
+            .unprocessableEntity, "validation_failed", "agents.count"
+        ),
+        (
+            "number beyond double range",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":1e400}}"#,
+            .badRequest, "malformed_json", nil
+        ),
+        (
+            "huge count",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":99999999999999999999}}"#,
+            .unprocessableEntity, "validation_failed", "agents.count"
+        ),
+        (
+            "negative count", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"count":-2}}"#,
+            .unprocessableEntity, "validation_failed", "agents.count"
+        ),
+        (
+            "nested wrong type",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"descriptions":[{"bodyCamera":"yes"}]}}"#,
+            .unprocessableEntity, "validation_failed", "agents.descriptions[0].bodyCamera"
+        ),
+        (
+            "missing narrative", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"}}"#, .unprocessableEntity,
+            "validation_failed", "narrative"
+        ),
         ("missing time", #"{"narrative":"x"}"#, .unprocessableEntity, "validation_failed", "occurredAt.from"),
-        ("zero-width narrative", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"\u200b\u2060\ufeff \u3000"}"#,
-            .unprocessableEntity, "validation_failed", "narrative"),
-        ("NUL in narrative", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"a\u0000b"}"#,
-            .unprocessableEntity, "validation_failed", "narrative"),
-        ("future", #"{"occurredAt":{"from":"2031-01-01T00:00:00Z"},"narrative":"x"}"#, .unprocessableEntity, "validation_failed", "occurredAt.from"),
-        ("impossible date", #"{"occurredAt":{"from":"2026-02-30T10:00:00Z"},"narrative":"x"}"#, .unprocessableEntity, "validation_failed", "occurredAt.from"),
-        ("reversed window", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z","until":"2026-11-20T13:30:00Z"},"narrative":"x"}"#,
-            .unprocessableEntity, "validation_failed", "occurredAt.until"),
-        ("coordinates out of range", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","location":{"latitude":95,"longitude":-87.6}}"#,
-            .unprocessableEntity, "validation_failed", "location.latitude"),
-        ("far outside Chicago", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","location":{"latitude":34.05,"longitude":-118.24}}"#,
-            .unprocessableEntity, "validation_failed", "location.latitude"),
-        ("unknown category", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","categories":["jaywalking"]}"#,
-            .unprocessableEntity, "validation_failed", "categories"),
-        ("unknown enum", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","reporterRole":"president"}"#,
-            .unprocessableEntity, "validation_failed", "reporterRole"),
-        ("too many agents", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"descriptions":["# + String(repeating: #"{"badge":"1"},"#, count: 20) + #"{"badge":"2"}]}}"#,
-            .unprocessableEntity, "validation_failed", "agents.descriptions"),
-        ("narrative too long", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":""# + String(repeating: "ab", count: 10_001) + #""}"#,
-            .unprocessableEntity, "validation_failed", "narrative"),
-        ("contact without method", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","contact":{"name":"Ana"}}"#,
-            .unprocessableEntity, "validation_failed", "contact"),
+        (
+            "zero-width narrative",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"\u200b\u2060\ufeff \u3000"}"#,
+            .unprocessableEntity, "validation_failed", "narrative"
+        ),
+        (
+            "NUL in narrative", #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"a\u0000b"}"#,
+            .unprocessableEntity, "validation_failed", "narrative"
+        ),
+        (
+            "future", #"{"occurredAt":{"from":"2031-01-01T00:00:00Z"},"narrative":"x"}"#, .unprocessableEntity,
+            "validation_failed", "occurredAt.from"
+        ),
+        (
+            "impossible date", #"{"occurredAt":{"from":"2026-02-30T10:00:00Z"},"narrative":"x"}"#, .unprocessableEntity,
+            "validation_failed", "occurredAt.from"
+        ),
+        (
+            "reversed window",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z","until":"2026-11-20T13:30:00Z"},"narrative":"x"}"#,
+            .unprocessableEntity, "validation_failed", "occurredAt.until"
+        ),
+        (
+            "coordinates out of range",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","location":{"latitude":95,"longitude":-87.6}}"#,
+            .unprocessableEntity, "validation_failed", "location.latitude"
+        ),
+        (
+            "far outside Chicago",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","location":{"latitude":34.05,"longitude":-118.24}}"#,
+            .unprocessableEntity, "validation_failed", "location.latitude"
+        ),
+        (
+            "unknown category",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","categories":["jaywalking"]}"#,
+            .unprocessableEntity, "validation_failed", "categories"
+        ),
+        (
+            "unknown enum",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","reporterRole":"president"}"#,
+            .unprocessableEntity, "validation_failed", "reporterRole"
+        ),
+        (
+            "too many agents",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","agents":{"descriptions":["#
+                + String(repeating: #"{"badge":"1"},"#, count: 20) + #"{"badge":"2"}]}}"#,
+            .unprocessableEntity, "validation_failed", "agents.descriptions"
+        ),
+        (
+            "narrative too long",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":""# + String(repeating: "ab", count: 10_001)
+                + #""}"#,
+            .unprocessableEntity, "validation_failed", "narrative"
+        ),
+        (
+            "contact without method",
+            #"{"occurredAt":{"from":"2026-11-20T14:30:00Z"},"narrative":"x","contact":{"name":"Ana"}}"#,
+            .unprocessableEntity, "validation_failed", "contact"
+        ),
     ]
 
     @Test("Bad input is refused with a stable code, names the field, and stores nothing", arguments: badBodies)
@@ -127,10 +193,12 @@ struct APITests {
     func transportErrors() async throws {
         try await withAttest(configure: { $0.maxBodyBytes = 8_192 }) { harness in
             let api = APIClient(app: harness.app)
-            var response = try await api.post("/api/v1/reports", bytes: Array(#"{"narrative":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8))
+            var response = try await api.post(
+                "/api/v1/reports", bytes: Array(#"{"narrative":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8))
             #expect(response.status == .badRequest)
             #expect(try response.decoded(APIErrorBody.self).error.code == "invalid_utf8")
-            response = try await api.post("/api/v1/reports", bytes: Array(validReportJSON.utf8), contentType: "text/plain")
+            response = try await api.post(
+                "/api/v1/reports", bytes: Array(validReportJSON.utf8), contentType: "text/plain")
             #expect(response.status == .unsupportedMediaType)
             #expect(try response.decoded(APIErrorBody.self).error.code == "unsupported_media_type")
             response = try await api.post("/api/v1/reports", bytes: Array(repeating: UInt8(ascii: " "), count: 9_000))
@@ -188,11 +256,14 @@ struct APITests {
             for round in 0..<150 {
                 var bytes: [UInt8]
                 if round % 2 == 0 {
-                    bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+                        UInt8.random(in: 0...255, using: &generator)
+                    }
                 } else {
                     bytes = valid
                     for _ in 0..<Int.random(in: 1...6, using: &generator) {
-                        bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                        bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(
+                            in: 0...255, using: &generator)
                     }
                 }
                 let response = try await api.post("/api/v1/reports", bytes: bytes)

@@ -17,7 +17,8 @@ struct CommandsTests {
             let report = try #require(try await store.report(reference: first.reference))
             #expect(report.isSample)
             #expect(report.content.narrative.hasPrefix("[SAMPLE]"))
-            let second = try #require(try await store.report(reference: ReportReference(year: first.reference.year, number: 2)))
+            let second = try #require(
+                try await store.report(reference: ReportReference(year: first.reference.year, number: 2)))
             #expect(second.content.language == "es" && second.content.narrative.hasPrefix("[MUESTRA]"))
         }
     }
@@ -36,7 +37,8 @@ struct CommandsTests {
     @Test("Configuration is read from the environment, and a bad value names its variable")
     func configuration() throws {
         let configuration = try AttestConfiguration.from(environment: [
-            "ATTEST_DATA_DIR": "/tmp/somewhere", "ATTEST_LIMIT_NARRATIVE_CHARS": "5000", "ATTEST_RATE_LIMIT_PER_MINUTE": "0",
+            "ATTEST_DATA_DIR": "/tmp/somewhere", "ATTEST_LIMIT_NARRATIVE_CHARS": "5000",
+            "ATTEST_RATE_LIMIT_PER_MINUTE": "0",
             "ATTEST_PUBLIC_URL": "https://attest.example.gov/",
         ])
         #expect(configuration.dataDirectory.path == "/tmp/somewhere")

@@ -20,7 +20,10 @@ struct FollowUpTests {
             var browser = Browser(harness.app)
             let signIn = try await browser.submit(
                 "/follow-up", to: "/follow-up",
-                [("reference", receipt.reference.description.lowercased()), ("code", receipt.followUpCode.grouped.lowercased())]
+                [
+                    ("reference", receipt.reference.description.lowercased()),
+                    ("code", receipt.followUpCode.grouped.lowercased()),
+                ]
             )
             #expect(signIn.status == .seeOther)
             #expect(signIn.headers.first(name: .location) == "/follow-up/report")
@@ -33,7 +36,8 @@ struct FollowUpTests {
             #expect(status.body.string.contains("Received"))
             let token = try #require(Browser.csrfToken(in: status.body.string))
             let added = try await browser.post(
-                "/follow-up/supplements", form: [("csrf", token), ("text", "<script>alert('x')</script> \u{202E}gnp.exe")]
+                "/follow-up/supplements",
+                form: [("csrf", token), ("text", "<script>alert('x')</script> \u{202E}gnp.exe")]
             )
             #expect(added.status == .seeOther)
             let thread = try await browser.get("/follow-up/report?added=1")
@@ -96,7 +100,8 @@ struct FollowUpTests {
                 "/follow-up", to: "/follow-up",
                 [("reference", receipt.reference.description), ("code", receipt.followUpCode.grouped)]
             )
-            let response = try await browser.submit("/follow-up/report", to: "/follow-up/supplements", [("text", "\u{3000}\u{200B}")])
+            let response = try await browser.submit(
+                "/follow-up/report", to: "/follow-up/supplements", [("text", "\u{3000}\u{200B}")])
             #expect(response.status == .unprocessableEntity)
             #expect(response.body.string.contains("Esto contiene solo espacios o caracteres invisibles."))
             #expect(response.body.string.contains(#"aria-invalid="true""#))

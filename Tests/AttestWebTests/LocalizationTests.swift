@@ -47,20 +47,24 @@ struct LocalizationTests {
             #expect(english["problem_\(ErrorMapping.code(of: problem))"] != nil, "\(problem)")
         }
         for status in TriageStatus.allCases {
-            #expect(english["status_\(status.rawValue)"] != nil && english["status_\(status.rawValue)_explanation"] != nil)
+            #expect(
+                english["status_\(status.rawValue)"] != nil && english["status_\(status.rawValue)_explanation"] != nil)
         }
         for role in ReporterRole.allCases { #expect(english["role_\(role.rawValue)"] != nil) }
     }
 
-    @Test("Accept-Language is negotiated by quality, region and order", arguments: [
-        ("es-MX,es;q=0.9,en;q=0.8", "es"), ("en-GB,en;q=0.9", "en"), ("fr-FR,fr;q=0.9,es;q=0.5", "es"),
-        ("de", nil), ("*", "en"), ("es;q=0,en;q=0.1", "en"), ("", nil), ("en;q=0.2,es;q=0.8", "es"),
-    ] as [(String, String?)])
+    @Test(
+        "Accept-Language is negotiated by quality, region and order",
+        arguments: [
+            ("es-MX,es;q=0.9,en;q=0.8", "es"), ("en-GB,en;q=0.9", "en"), ("fr-FR,fr;q=0.9,es;q=0.5", "es"),
+            ("de", nil), ("*", "en"), ("es;q=0,en;q=0.1", "en"), ("", nil), ("en;q=0.2,es;q=0.8", "es"),
+        ] as [(String, String?)])
     func negotiation(header: String, expected: String?) {
         #expect(MessageCatalogs.negotiate(acceptLanguage: header, offered: ["en", "es"]) == expected)
     }
 
-    @Test("A fictional jurisdiction changes the language, taxonomy, agencies, areas and time zone; nothing is Chicago's")
+    @Test(
+        "A fictional jurisdiction changes the language, taxonomy, agencies, areas and time zone; nothing is Chicago's")
     func otherJurisdiction() async throws {
         try await withAttest(jurisdictionDirectory: Fixtures.rivertonDirectory) { harness in
             var browser = Browser(harness.app)
@@ -82,14 +86,18 @@ struct LocalizationTests {
             let body = try jurisdiction.decoded(Body.self)
             #expect(body.code == "riverton" && body.timeZone == "America/Denver")
             #expect(body.categories.map(\.label) == ["Excessive force", "Records tampering"])
-            let created = try await api.post("/api/v1/reports", json: """
-                {"occurredAt":{"from":"2026-11-20T10:00:00-07:00"},"narrative":"x","categories":["excessive_force"],
-                 "location":{"latitude":45.02,"longitude":-99.98}}
-                """)
+            let created = try await api.post(
+                "/api/v1/reports",
+                json: """
+                    {"occurredAt":{"from":"2026-11-20T10:00:00-07:00"},"narrative":"x","categories":["excessive_force"],
+                     "location":{"latitude":45.02,"longitude":-99.98}}
+                    """)
             #expect(created.status == .created)
-            let chicagoCategory = try await api.post("/api/v1/reports", json: """
-                {"occurredAt":{"from":"2026-11-20T10:00:00-07:00"},"narrative":"x","categories":["physical_force"]}
-                """)
+            let chicagoCategory = try await api.post(
+                "/api/v1/reports",
+                json: """
+                    {"occurredAt":{"from":"2026-11-20T10:00:00-07:00"},"narrative":"x","categories":["physical_force"]}
+                    """)
             #expect(chicagoCategory.status == .unprocessableEntity)
             let report = try await harness.app.attest.store.report(reference: ReportReference("R-2026-000001")!)
             #expect(report?.content.location.area == 7)

@@ -48,7 +48,10 @@ struct OpenAPITests {
                     }
             )
             #expect(routes.count >= 5)
-            #expect(documented == routes, "documented but missing: \(documented.subtracting(routes)); undocumented: \(routes.subtracting(documented))")
+            #expect(
+                documented == routes,
+                "documented but missing: \(documented.subtracting(routes)); undocumented: \(routes.subtracting(documented))"
+            )
         }
     }
 
@@ -56,11 +59,12 @@ struct OpenAPITests {
     func errorCodes() async throws {
         try await withAttest { harness in
             let json = String(decoding: harness.app.attest.openAPIDocument, as: UTF8.self)
-            for code in ["validation_failed", "malformed_json", "invalid_utf8", "unsupported_media_type", "payload_too_large",
+            for code in [
+                "validation_failed", "malformed_json", "invalid_utf8", "unsupported_media_type", "payload_too_large",
                 "rate_limited", "follow_up_denied", "too_many_supplements", "not_found", "invalid_type", "required",
                 "blank", "too_long", "control_characters", "in_future", "reversed_window", "outside_jurisdiction",
-                "unknown_value", "too_many", "missing_contact_method"]
-            {
+                "unknown_value", "too_many", "missing_contact_method",
+            ] {
                 #expect(json.contains("\"\(code)\""), "\(code)")
             }
         }

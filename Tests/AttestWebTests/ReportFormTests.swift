@@ -52,7 +52,8 @@ struct ReportFormTests {
             let code = try #require(Self.matches(#"id="receipt-code">([^<]+)<"#, in: html).first)
             #expect(FollowUpCode(typed: code) != nil)
             #expect(response.headers.first(name: .cacheControl) == "no-store")
-            let report = try #require(try await harness.app.attest.store.report(reference: ReportReference("R-2026-000001")!))
+            let report = try #require(
+                try await harness.app.attest.store.report(reference: ReportReference("R-2026-000001")!))
             #expect(report.followUpCodeHash == FollowUpCode(typed: code)!.hash)
             #expect(report.content.categories == ["physical_force", "failure_to_identify"])
             #expect(report.content.agents.descriptions.first?.masked == .fully)
@@ -69,7 +70,8 @@ struct ReportFormTests {
             let form = try await browser.get("/report")
             #expect(form.body.string.contains("<html lang=\"es\""))
             #expect(form.body.string.contains("¿Qué pasó?"))
-            let invalid = try await browser.submit("/report", to: "/report", [("lang", "es"), ("date", "2026-11-20"), ("narrative", "\u{200B}")])
+            let invalid = try await browser.submit(
+                "/report", to: "/report", [("lang", "es"), ("date", "2026-11-20"), ("narrative", "\u{200B}")])
             #expect(invalid.status == .unprocessableEntity)
             #expect(invalid.body.string.contains("Esto contiene solo espacios o caracteres invisibles."))
             var fields = Self.validFields.filter { $0.0 != "lang" }
@@ -103,7 +105,8 @@ struct ReportFormTests {
                 "/report", to: "/report",
                 [
                     ("date", "2026-02-30"), ("narrative", "   "), ("location.description", "Kedzie & 26th <b>"),
-                    ("location.latitude", "95"), ("location.longitude", "-87.6"), ("agents.descriptions[1].masked", "half"),
+                    ("location.latitude", "95"), ("location.longitude", "-87.6"),
+                    ("agents.descriptions[1].masked", "half"),
                 ]
             )
             #expect(response.status == .unprocessableEntity)
@@ -115,7 +118,9 @@ struct ReportFormTests {
                 ("agents-descriptions-1--masked", "“half” is not one of the choices."),
             ] {
                 #expect(html.contains("href=\"#\(id)\""), "summary links to \(id)")
-                #expect(html.contains("id=\"\(id)-error\">\(message.replacingOccurrences(of: "“", with: "“"))"), "\(id) error")
+                #expect(
+                    html.contains("id=\"\(id)-error\">\(message.replacingOccurrences(of: "“", with: "“"))"),
+                    "\(id) error")
             }
             #expect(html.contains(#"id="narrative" name="narrative""#))
             #expect(html.contains(#"aria-invalid="true" aria-describedby="narrative-hint narrative-error""#))
@@ -133,7 +138,8 @@ struct ReportFormTests {
             #expect(missing.status == .forbidden)
             #expect(missing.body.string.contains("please send the form again"))
             #expect(missing.body.string.contains("Three agents in vests pushed a woman"))
-            let forged = try await browser.post("/report", form: [("csrf", String(repeating: "A", count: 43))] + Self.validFields)
+            let forged = try await browser.post(
+                "/report", form: [("csrf", String(repeating: "A", count: 43))] + Self.validFields)
             #expect(forged.status == .forbidden)
             var stranger = Browser(harness.app)
             let token = try #require(Browser.csrfToken(in: try await browser.get("/report").body.string))
@@ -148,7 +154,8 @@ struct ReportFormTests {
         try await withAttest { harness in
             var browser = Browser(harness.app)
             let response = try await browser.submit(
-                "/report", to: "/report", Self.validFields.filter { $0.0 != "website" } + [("website", "http://spam.example")]
+                "/report", to: "/report",
+                Self.validFields.filter { $0.0 != "website" } + [("website", "http://spam.example")]
             )
             #expect(response.status == .unprocessableEntity)
             #expect(try await harness.reportCount() == 0)
@@ -160,7 +167,10 @@ struct ReportFormTests {
         try await withAttest { harness in
             var browser = Browser(harness.app)
             let token = try #require(Browser.csrfToken(in: try await browser.get("/report").body.string))
-            for body in ["csrf=\(token)&date=2026-11-20&narrative=%FF%FE", "csrf=\(token)&narrative=%E2%28", "csrf=\(token)&narrative=%G1"] {
+            for body in [
+                "csrf=\(token)&date=2026-11-20&narrative=%FF%FE", "csrf=\(token)&narrative=%E2%28",
+                "csrf=\(token)&narrative=%G1",
+            ] {
                 let response = try await browser.post(
                     "/report", body: ByteBuffer(string: body), contentType: "application/x-www-form-urlencoded"
                 )
@@ -169,9 +179,11 @@ struct ReportFormTests {
             }
             var raw = ByteBuffer(string: "csrf=\(token)&date=2026-11-20&narrative=")
             raw.writeBytes([0xC0, 0xAF])
-            let response = try await browser.post("/report", body: raw, contentType: "application/x-www-form-urlencoded")
+            let response = try await browser.post(
+                "/report", body: raw, contentType: "application/x-www-form-urlencoded")
             #expect(response.status == .badRequest)
-            let json = try await browser.post("/report", body: ByteBuffer(string: "{}"), contentType: "application/json")
+            let json = try await browser.post(
+                "/report", body: ByteBuffer(string: "{}"), contentType: "application/json")
             #expect(json.status == .unsupportedMediaType)
             #expect(try await harness.reportCount() == 0)
         }

@@ -1,6 +1,6 @@
+import AsyncHTTPClient
 import AttestCore
 import AttestTestSupport
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Testing
@@ -11,7 +11,8 @@ import VaporTesting
 
 @Suite("Security by default")
 struct SecurityTests {
-    @Test("Every page carries a strict CSP, nosniff, no-referrer and no framing; nothing loads from elsewhere",
+    @Test(
+        "Every page carries a strict CSP, nosniff, no-referrer and no framing; nothing loads from elsewhere",
         arguments: ["/", "/report", "/follow-up", "/no-such-page", "/api/v1/openapi.json", "/css/attest.css"])
     func headers(path: String) async throws {
         try await withAttest { harness in
@@ -52,24 +53,36 @@ struct SecurityTests {
 
     @Test("No client address reaches the logs or the database, over a real TCP connection")
     func noClientAddress() async throws {
-        try await withAttest(postgres: false, configure: { $0.trustProxy = true; $0.rateLimitPerMinute = 100 }) { harness in
+        try await withAttest(
+            postgres: false,
+            configure: {
+                $0.trustProxy = true; $0.rateLimitPerMinute = 100
+            }
+        ) { harness in
             let tester = try harness.app.testing(method: .running(hostname: "127.0.0.1", port: 0))
             let forwarded = "203.0.113.77"
             let logStart = CapturedLogs.all.count
             var created = ""
-            try await tester.test(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "X-Forwarded-For": forwarded],
-                body: ByteBuffer(string: validReportJSON)) { response in
+            try await tester.test(
+                .POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "X-Forwarded-For": forwarded],
+                body: ByteBuffer(string: validReportJSON)
+            ) { response in
                 #expect(response.status == .created)
                 created = try response.decoded(APIReceiptBody.self).followUpCode
             }
-            try await tester.test(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "X-Forwarded-For": forwarded],
-                body: ByteBuffer(string: "{broken")) { response in
+            try await tester.test(
+                .POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "X-Forwarded-For": forwarded],
+                body: ByteBuffer(string: "{broken")
+            ) { response in
                 #expect(response.status == .badRequest)
             }
-            try await tester.test(.GET, "/report", headers: ["X-Forwarded-For": forwarded, "X-Real-IP": forwarded]) { response in
+            try await tester.test(.GET, "/report", headers: ["X-Forwarded-For": forwarded, "X-Real-IP": forwarded]) {
+                response in
                 #expect(response.status == .ok)
             }
-            try await tester.test(.GET, "/api/v1/reports/R-2026-000001", headers: ["Authorization": "Bearer \(created)"]) { response in
+            try await tester.test(
+                .GET, "/api/v1/reports/R-2026-000001", headers: ["Authorization": "Bearer \(created)"]
+            ) { response in
                 #expect(response.status == .ok)
             }
             // The server's own bind address is announced at start; no line about a request may name an address.

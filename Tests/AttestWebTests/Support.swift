@@ -93,7 +93,9 @@ struct APIClient {
         try await post(path, bytes: Array(json.utf8), headers: extra)
     }
 
-    func post(_ path: String, bytes: [UInt8], contentType: String = "application/json", headers extra: HTTPHeaders = [:])
+    func post(
+        _ path: String, bytes: [UInt8], contentType: String = "application/json", headers extra: HTTPHeaders = [:]
+    )
         async throws -> TestingHTTPResponse
     {
         var headers = extra

@@ -35,7 +35,8 @@ public struct Geography: Sendable {
                     var previous = ring[ring.count - 1]
                     for vertex in ring {
                         if (vertex.y > target.y) != (previous.y > target.y) {
-                            let crossing = (previous.x - vertex.x) * (target.y - vertex.y) / (previous.y - vertex.y)
+                            let crossing =
+                                (previous.x - vertex.x) * (target.y - vertex.y) / (previous.y - vertex.y)
                                 + vertex.x
                             if target.x < crossing { inside.toggle() }
                         }

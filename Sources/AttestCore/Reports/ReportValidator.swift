@@ -256,7 +256,8 @@ public struct ReportValidator: Sendable {
         if let text = submission.agentCount?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             if text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text) {
                 if value > limits.agentCountMax {
-                    issues.append(ValidationIssue("agents.count", .outOfRange(min: 0, max: Double(limits.agentCountMax))))
+                    issues.append(
+                        ValidationIssue("agents.count", .outOfRange(min: 0, max: Double(limits.agentCountMax))))
                 } else {
                     count = value
                 }
@@ -281,7 +282,8 @@ public struct ReportValidator: Sendable {
         for (index, agent) in submission.agents.enumerated() where !agent.isEmpty {
             let prefix = "agents.descriptions[\(index)]."
             func text(_ value: String?, _ name: String) -> String? {
-                TextRules.check(value, field: prefix + name, maxCharacters: limits.shortTextMaxCharacters, into: &issues)
+                TextRules.check(
+                    value, field: prefix + name, maxCharacters: limits.shortTextMaxCharacters, into: &issues)
             }
             descriptions.append(
                 AgentDescription(
@@ -305,8 +307,10 @@ public struct ReportValidator: Sendable {
         guard submission.wantsContact else { return nil }
         let limit = limits.shortTextMaxCharacters
         let name = TextRules.check(submission.contactName, field: "contact.name", maxCharacters: limit, into: &issues)
-        var phone = TextRules.check(submission.contactPhone, field: "contact.phone", maxCharacters: limit, into: &issues)
-        var email = TextRules.check(submission.contactEmail, field: "contact.email", maxCharacters: limit, into: &issues)
+        var phone = TextRules.check(
+            submission.contactPhone, field: "contact.phone", maxCharacters: limit, into: &issues)
+        var email = TextRules.check(
+            submission.contactEmail, field: "contact.email", maxCharacters: limit, into: &issues)
         let language = TextRules.check(
             submission.contactLanguage, field: "contact.preferredLanguage", maxCharacters: limit, into: &issues
         )

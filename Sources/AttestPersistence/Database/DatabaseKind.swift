@@ -1,6 +1,6 @@
 import FluentKit
-import FluentSQL
 import FluentPostgresDriver
+import FluentSQL
 import FluentSQLiteDriver
 import Foundation
 

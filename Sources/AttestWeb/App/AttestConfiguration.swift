@@ -87,7 +87,8 @@ public struct AttestConfiguration: Sendable {
         func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let text = environment[name], !text.isEmpty else { return nil }
             guard let value = Int(text), range.contains(value) else {
-                throw Error(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                throw Error(
+                    variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
         }

@@ -49,7 +49,9 @@ struct SamplesCommand: AsyncCommand {
             )
             submission.isApproximate = Bool.random(using: &generator)
             submission.narrative = "\(marker) " + narratives[index % narratives.count]
-            submission.communityArea = jurisdiction.geography.areas.randomElement(using: &generator).map { String($0.number) }
+            submission.communityArea = jurisdiction.geography.areas.randomElement(using: &generator).map {
+                String($0.number)
+            }
             submission.categories = Array(
                 jurisdiction.categories.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator))
                     .map(\.code)

@@ -55,12 +55,14 @@ struct FollowUpController: RouteCollection {
         do {
             form = try FormBody(request: request)
         } catch FormBody.Error.invalidEncoding {
-            return try await renderSignIn(request: request, reference: "", error: "error_invalid_form_encoding", status: .badRequest)
+            return try await renderSignIn(
+                request: request, reference: "", error: "error_invalid_form_encoding", status: .badRequest)
         }
         if let language = form["lang"] { request.setLanguage(language) }
         let typedReference = String((form["reference"] ?? "").prefix(40))
         guard CSRF.isValid(form[CSRF.fieldName], for: request) else {
-            return try await renderSignIn(request: request, reference: typedReference, error: "error_csrf", status: .forbidden)
+            return try await renderSignIn(
+                request: request, reference: typedReference, error: "error_csrf", status: .forbidden)
         }
         guard let reference = ReportReference(typedReference), let code = FollowUpCode(typed: form["code"] ?? "") else {
             return try await renderSignIn(

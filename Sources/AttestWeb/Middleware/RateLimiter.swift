@@ -1,7 +1,7 @@
+import AttestCore
 import Crypto
 import Foundation
 import Vapor
-import AttestCore
 
 /// Counts write requests per client per minute, in memory only. A client is known by an HMAC of its address
 /// under a salt that is replaced every minute together with the counts, so no address, nor any value

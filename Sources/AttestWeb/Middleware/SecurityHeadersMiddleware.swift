@@ -44,7 +44,10 @@ struct RequestLogMiddleware: AsyncMiddleware {
         let elapsed = ContinuousClock.now - start
         request.logger.info(
             "\(request.method.rawValue) \(route) \(response.status.code)",
-            metadata: ["duration_ms": "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)"]
+            metadata: [
+                "duration_ms":
+                    "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)"
+            ]
         )
         return response
     }

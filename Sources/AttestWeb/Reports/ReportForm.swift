@@ -156,7 +156,8 @@ struct ReportFormBuilder {
     private func triState(_ name: String) -> ReportForm.Field {
         field(
             .radios, name,
-            options: choices(name, [("yes", t("answer_yes")), ("no", t("answer_no")), ("unknown", t("answer_unknown"))])
+            options: choices(
+                name, [("yes", t("answer_yes")), ("no", t("answer_no")), ("unknown", t("answer_unknown"))])
         )
     }
 
@@ -166,7 +167,8 @@ struct ReportFormBuilder {
         let fallback = jurisdiction.defaultLanguage
         sections.append(
             section(
-                "when", [
+                "when",
+                [
                     field(.date, "date", hint: t("hint_date"), required: true),
                     field(.time, "time", hint: t("hint_time")),
                     field(.date, "endDate", hint: t("hint_endDate")),
@@ -180,7 +182,9 @@ struct ReportFormBuilder {
             section(
                 "where",
                 [
-                    field(.textarea, "location.description", hint: t("hint_location"), maxLength: limits.locationMaxCharacters),
+                    field(
+                        .textarea, "location.description", hint: t("hint_location"),
+                        maxLength: limits.locationMaxCharacters),
                     field(
                         .select, "location.communityArea",
                         label: jurisdiction.geography.unitName.text(in: language, fallback: fallback),
@@ -200,7 +204,8 @@ struct ReportFormBuilder {
         }
         sections.append(
             section(
-                "what", [
+                "what",
+                [
                     field(
                         .textarea, "narrative", hint: t("hint_narrative"), required: true,
                         maxLength: limits.narrativeMaxCharacters
@@ -212,7 +217,8 @@ struct ReportFormBuilder {
         let agencies = jurisdiction.agencies.map { ($0.code, $0.labels.text(in: language, fallback: fallback)) }
         sections.append(
             section(
-                "agents", [
+                "agents",
+                [
                     field(.number, "agents.count", inputMode: "numeric"),
                     field(.radios, "agents.agency", options: choices("agents.agency", agencies)),
                 ]
@@ -226,7 +232,8 @@ struct ReportFormBuilder {
                 field(.text, prefix + "nameTape", label: t("field_agents_descriptions_nameTape"), maxLength: short),
                 field(.text, prefix + "badge", label: t("field_agents_descriptions_badge"), maxLength: short),
                 field(.text, prefix + "plateState", label: t("field_agents_descriptions_plateState"), maxLength: short),
-                field(.text, prefix + "plateNumber", label: t("field_agents_descriptions_plateNumber"), maxLength: short),
+                field(
+                    .text, prefix + "plateNumber", label: t("field_agents_descriptions_plateNumber"), maxLength: short),
                 field(
                     .radios, prefix + "masked", label: t("field_agents_descriptions_masked"),
                     options: choices(prefix + "masked", masked)
@@ -249,14 +256,18 @@ struct ReportFormBuilder {
         sections.append(
             section(
                 "harm",
-                [triState("harm.injuries"), triState("harm.medicalCareNeeded"), triState("harm.medicalCareDeniedOrDelayed")]
+                [
+                    triState("harm.injuries"), triState("harm.medicalCareNeeded"),
+                    triState("harm.medicalCareDeniedOrDelayed"),
+                ]
             )
         )
         let roles = ReporterRole.allCases.map { ($0.rawValue, t("role_\($0.rawValue)")) }
         sections.append(section("you", [field(.radios, "reporterRole", options: choices("reporterRole", roles))]))
         sections.append(
             section(
-                "contact", [
+                "contact",
+                [
                     field(
                         .radios, "contactChoice",
                         options: choices(
@@ -273,7 +284,8 @@ struct ReportFormBuilder {
         )
         sections.append(
             section(
-                "consents", [
+                "consents",
+                [
                     field(.checkbox, "consents.contact"),
                     field(.checkbox, "consents.shareWithProsecutor"),
                     field(.checkbox, "consents.publicStatistics"),
@@ -298,11 +310,14 @@ struct ReportFormBuilder {
     ) -> ReportForm.Section {
         var fields = fields
         // A problem with the contact choice as a whole is shown on the phone field, where it is fixed.
-        if id == "contact", let problem = error("contact"), let index = fields.firstIndex(where: { $0.name == "contact.phone" }) {
+        if id == "contact", let problem = error("contact"),
+            let index = fields.firstIndex(where: { $0.name == "contact.phone" })
+        {
             fields[index].error = fields[index].error ?? problem
         }
         return ReportForm.Section(
-            id: id, legend: t("section_\(id)"), intro: mapping.catalogs.catalogs[language]?.messages["section_\(id)_intro"]
+            id: id, legend: t("section_\(id)"),
+            intro: mapping.catalogs.catalogs[language]?.messages["section_\(id)_intro"]
                 ?? mapping.catalogs.catalogs[mapping.catalogs.fallbackLanguage]?.messages["section_\(id)_intro"],
             fields: fields, isCollapsible: false, isOpen: true, hasLocationButton: hasLocationButton
         )
@@ -328,15 +343,19 @@ extension ReportSubmission {
             let digits = name.dropFirst("agents.descriptions[".count).prefix { $0.isNumber }
             if digits.count <= 4, let index = Int(digits) { highest = max(highest, index) }
         }
-        agents = highest < 0 ? [] : (0...highest).map { index in
-            let prefix = "agents.descriptions[\(index)]."
-            return ReportSubmission.AgentDescription(
-                vestText: form[prefix + "vestText"], nameTape: form[prefix + "nameTape"], badge: form[prefix + "badge"],
-                plateState: form[prefix + "plateState"], plateNumber: form[prefix + "plateNumber"],
-                masked: form[prefix + "masked"], plainClothes: form[prefix + "plainClothes"],
-                bodyCamera: form[prefix + "bodyCamera"]
-            )
-        }
+        agents =
+            highest < 0
+            ? []
+            : (0...highest).map { index in
+                let prefix = "agents.descriptions[\(index)]."
+                return ReportSubmission.AgentDescription(
+                    vestText: form[prefix + "vestText"], nameTape: form[prefix + "nameTape"],
+                    badge: form[prefix + "badge"],
+                    plateState: form[prefix + "plateState"], plateNumber: form[prefix + "plateNumber"],
+                    masked: form[prefix + "masked"], plainClothes: form[prefix + "plainClothes"],
+                    bodyCamera: form[prefix + "bodyCamera"]
+                )
+            }
         injuries = form["harm.injuries"]
         medicalCareNeeded = form["harm.medicalCareNeeded"]
         medicalCareDeniedOrDelayed = form["harm.medicalCareDeniedOrDelayed"]

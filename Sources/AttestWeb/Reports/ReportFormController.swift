@@ -71,10 +71,13 @@ struct ReportFormController: RouteCollection {
             form: builder.build(generalError: generalError.map { mapping.text($0) }),
             noStatusQuestion: mapping.text("form_no_status_question")
         )
-        let title = (issues.isEmpty && generalError == nil ? "" : mapping.text("title_error_prefix") + " ")
+        let title =
+            (issues.isEmpty && generalError == nil ? "" : mapping.text("title_error_prefix") + " ")
             + mapping.text("title_report")
-        let response = try await Page.render("reports/form", title: title, content: content, for: request, switcherPath: Paths.report)
-            .encodeResponse(status: status, for: request)
+        let response = try await Page.render(
+            "reports/form", title: title, content: content, for: request, switcherPath: Paths.report
+        )
+        .encodeResponse(status: status, for: request)
         CSRF.attach(token, to: response, for: request)
         return response
     }
@@ -96,7 +99,8 @@ struct ReceiptContent: Encodable {
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let content = ReceiptContent(
             reference: receipt.reference.description, followUpCode: receipt.followUpCode.grouped,
-            receivedAt: DisplayFormat.dateTime(receipt.receivedAt, language: request.language, zone: services.jurisdiction.timeZone),
+            receivedAt: DisplayFormat.dateTime(
+                receipt.receivedAt, language: request.language, zone: services.jurisdiction.timeZone),
             contentHash: receipt.contentHash, custodyIndex: receipt.custody.index,
             status: mapping.text("status_\(receipt.status.rawValue)"), followUpPath: Paths.followUp
         )

@@ -35,7 +35,8 @@ enum CSRF {
     }
 
     private static func isWellFormed(_ token: String) -> Bool {
-        token.utf8.count == 43 && token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        token.utf8.count == 43
+            && token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 }
 

@@ -36,7 +36,8 @@ struct Page<Content: Encodable>: Encodable {
         let page = Page(
             t: services.catalogs.messages(for: language), lang: language,
             dir: services.catalogs.catalogs[language]?.isRightToLeft == true ? "rtl" : "ltr", title: title,
-            jurisdictionName: services.jurisdiction.name.text(in: language, fallback: services.jurisdiction.defaultLanguage),
+            jurisdictionName: services.jurisdiction.name.text(
+                in: language, fallback: services.jurisdiction.defaultLanguage),
             languages: links, page: content
         )
         return try await request.view.render(template, page)
