@@ -1,4 +1,5 @@
 import AttestWeb
+import Foundation
 import Logging
 import Vapor
 
@@ -15,9 +16,10 @@ enum Entrypoint {
             try await configure(app, with: configuration)
             try await app.execute()
         } catch {
-            app.logger.report(error: error)
+            // A clear message and a failing exit status, not a crash report.
             try? await app.asyncShutdown()
-            throw error
+            FileHandle.standardError.write(Data("attest: \(error)\n".utf8))
+            exit(1)
         }
         try await app.asyncShutdown()
     }

@@ -5,7 +5,7 @@ import Vapor
 /// two languages, marked as samples, so someone trying Attest sees it working. Refuses when real reports exist.
 struct SamplesCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "count", short: "n", help: "How many sample reports (default 36, at most 500).")
+        @Option(name: "count", help: "How many sample reports (default 36, at most 500).")
         var count: Int?
     }
 
