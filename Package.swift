@@ -5,7 +5,10 @@ let package = Package(
     name: "attest",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "attest", targets: ["attest"])
+        .executable(name: "attest", targets: ["attest"]),
+        .library(name: "AttestCore", targets: ["AttestCore"]),
+        .library(name: "AttestPersistence", targets: ["AttestPersistence"]),
+        .library(name: "AttestWeb", targets: ["AttestWeb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
