@@ -139,6 +139,44 @@ struct FluentReportStoreTests {
         }
     }
 
+    @Test("Units of work committed together stay independent: a failing one leaves nothing, the others commit",
+        arguments: databases)
+    func groupCommit(postgres: Bool) async throws {
+        struct Boom: Error {}
+        try await withAttest(postgres: postgres) { harness in
+            let store = harness.app.attest.store
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<30 {
+                    group.addTask {
+                        do {
+                            try await store.transaction { unit in
+                                _ = try await unit.nextNumber(in: "group-test")
+                                _ = try await unit.custodyLog.append(
+                                    CustodyEvent(kind: .recordChanged, occurredAt: Date(), actor: "system",
+                                        recordID: "test:\(index)", contentHash: "00")
+                                )
+                                if index % 3 == 0 { throw Boom() }
+                            }
+                            return true
+                        } catch is Boom {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 20)
+            struct Row: Decodable { var record_id: String }
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            let rows = try await sql.raw("SELECT record_id FROM custody_entries WHERE kind = 'record.changed'")
+                .all(decoding: Row.self)
+            #expect(rows.count == 20)
+            #expect(rows.allSatisfy { Int($0.record_id.dropFirst(5))! % 3 != 0 })
+            let next = try await store.transaction { unit in try await unit.nextNumber(in: "group-test") }
+            #expect(next == 21, "failed units' numbers were rolled back")
+        }
+    }
+
     @Test("Key rotation re-encrypts every contact under a new key and logs key.rotated", arguments: databases)
     func keyRotation(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in

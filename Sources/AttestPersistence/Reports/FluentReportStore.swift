@@ -9,8 +9,8 @@ public struct FluentReportStore: ReportStore {
     let database: @Sendable () -> any Database
     private let cipherBox: CipherBox
     let random: any RandomSource
-    let writeGate: WriteGate?
-    let sqliteSynchronous: SQLiteSynchronous?
+    /// SQLite only: one writer, with group commit.
+    let committer: GroupCommitter?
 
     /// SQLite's durability setting for each write transaction.
     public enum SQLiteSynchronous: String, Sendable, CaseIterable {
@@ -31,8 +31,8 @@ public struct FluentReportStore: ReportStore {
         self.database = database
         self.cipherBox = CipherBox(cipher)
         self.random = random
-        self.writeGate = isSQLite ? WriteGate() : nil
-        self.sqliteSynchronous = isSQLite ? sqliteSynchronous : nil
+        self.committer =
+            isSQLite ? GroupCommitter(database: database, synchronous: sqliteSynchronous.rawValue) : nil
     }
 
     /// The cipher in use.
@@ -49,21 +49,16 @@ public struct FluentReportStore: ReportStore {
     ) async throws -> Result {
         let cipher = self.cipher
         let random = self.random
-        guard let writeGate, let sqliteSynchronous else {
+        guard let committer else {
             return try await database().transaction { database in
                 try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
             }
         }
-        return try await writeGate.withGate {
-            try await database().withConnection { connection in
-                try await (connection as! any SQLDatabase).raw(
-                    "PRAGMA synchronous = \(unsafeRaw: sqliteSynchronous.rawValue)"
-                ).run()
-                return try await connection.transaction { database in
-                    try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
-                }
-            }
+        let value = try await committer.submit { database in
+            try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
         }
+        // The committer is type-erased; it hands back exactly what `work` returned.
+        return value as! Result
     }
 
     public func report(reference: ReportReference) async throws -> Report? {
@@ -96,7 +91,7 @@ public struct FluentReportStore: ReportStore {
     /// Readies the database for use: SQLite switches to write-ahead logging (readers never block the writer,
     /// and a commit is one append to the log), and the custody log gets its genesis entry.
     public func prepare(now: Date) async throws {
-        if writeGate != nil, let sql = database() as? any SQLDatabase {
+        if committer != nil, let sql = database() as? any SQLDatabase {
             try await sql.raw("PRAGMA journal_mode = WAL").run()
         }
         try await ensureCustodyGenesis(now: now)

@@ -1,15 +1,14 @@
 import Foundation
 
-/// Lets one write transaction at a time through. SQLite has a single writer; queueing writers here,
-/// instead of inside SQLite's busy handler, keeps transactions short and avoids SQLITE_BUSY on upgrade
-/// from a read lock. PostgreSQL needs no gate (row locks order its writers).
-public actor WriteGate {
-    public init() {}
+/// Lets one async critical section at a time through, in arrival order (used by the in-memory store of the
+/// test support; the SQLite store serialises writers through `GroupCommitter`).
+actor WriteGate {
+    init() {}
 
     private var isBusy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    public func withGate<Result: Sendable>(_ work: @Sendable () async throws -> Result) async throws -> Result {
+    func withGate<Result: Sendable>(_ work: @Sendable () async throws -> Result) async throws -> Result {
         await acquire()
         defer { release() }
         return try await work()
