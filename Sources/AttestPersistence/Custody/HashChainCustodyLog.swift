@@ -1,5 +1,6 @@
 import AttestCore
 import FluentKit
+import FluentSQL
 import Foundation
 
 /// One custody log entry: its canonical JSON and the hash chaining it to the one before.
@@ -54,11 +55,15 @@ struct HashChainCustodyLog: CustodyLog {
 
     func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
         // The sequence's row lock serialises appenders, so reading the previous hash below is race-free.
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
         let index = try await Sequences.next("custody", first: 0, on: database)
+        struct Previous: Decodable { var entry_hash: String }
         let previous =
             index == 0
             ? Self.genesisHash
-            : try await CustodyEntryRecord.find(index - 1, on: database)?.entryHash ?? Self.genesisHash
+            : try await sql.select().column("entry_hash").from(CustodyEntryRecord.schema)
+                .where("entry_index", .equal, SQLBind(index - 1)).first(decoding: Previous.self)?.entry_hash
+                ?? Self.genesisHash
         let entry = Entry(
             kind: event.kind.rawValue, time: RFC3339.string(from: event.occurredAt),
             nonce: Data(random.bytes(count: 32)).base64EncodedString(), actor: event.actor,
@@ -66,14 +71,13 @@ struct HashChainCustodyLog: CustodyLog {
         )
         let json = String(decoding: try CanonicalJSON.encode(entry), as: UTF8.self)
         let hash = ContentHash.sha256Hex(previous + "\n" + json)
-        let record = CustodyEntryRecord()
-        record.id = index
-        record.kind = event.kind.rawValue
-        record.recordID = event.recordID
-        record.entry = json
-        record.previousHash = previous
-        record.entryHash = hash
-        try await record.create(on: database)
+        try await sql.insert(into: CustodyEntryRecord.schema)
+            .columns("entry_index", "kind", "record_id", "entry", "previous_hash", "entry_hash")
+            .values(
+                SQLBind(index), SQLBind(event.kind.rawValue), SQLBind(event.recordID), SQLBind(json), SQLBind(previous),
+                SQLBind(hash)
+            )
+            .run()
         return CustodyReceipt(index: index, entryHash: hash)
     }
 }
