@@ -139,7 +139,8 @@ struct FluentReportStoreTests {
         }
     }
 
-    @Test("Units of work committed together stay independent: a failing one leaves nothing, the others commit",
+    @Test(
+        "Units of work committed together stay independent: a failing one leaves nothing, the others commit",
         arguments: databases)
     func groupCommit(postgres: Bool) async throws {
         struct Boom: Error {}
@@ -152,7 +153,8 @@ struct FluentReportStoreTests {
                             try await store.transaction { unit in
                                 _ = try await unit.nextNumber(in: "group-test")
                                 _ = try await unit.custodyLog.append(
-                                    CustodyEvent(kind: .recordChanged, occurredAt: Date(), actor: "system",
+                                    CustodyEvent(
+                                        kind: .recordChanged, occurredAt: Date(), actor: "system",
                                         recordID: "test:\(index)", contentHash: "00")
                                 )
                                 if index % 3 == 0 { throw Boom() }

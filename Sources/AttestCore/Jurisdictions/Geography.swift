@@ -117,35 +117,30 @@ public struct Geography: Sendable {
         geoJSON data: Data, numberProperty: String, nameProperty: String, unitName: LocalizedLabel,
         attribution: String, marginKilometres: Double
     ) throws {
-        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let features = root["features"] as? [[String: Any]]
-        else { throw Error.malformed("not a FeatureCollection") }
+        // Decoded with JSONDecoder into typed GeoJSON: no Foundation object graph (JSONSerialization's NSNumber
+        // bridging crashed under concurrent loads on Linux), and malformed files fail with a reason.
+        let file: GeoJSON.FeatureCollection
+        do {
+            file = try JSONDecoder().decode(GeoJSON.FeatureCollection.self, from: data)
+        } catch {
+            throw Error.malformed("not a GeoJSON FeatureCollection of polygons: \(error)")
+        }
         var areas: [Area] = []
         var overall = Bounds()
-        for feature in features {
-            guard let properties = feature["properties"] as? [String: Any],
-                let geometry = feature["geometry"] as? [String: Any],
-                let type = geometry["type"] as? String,
-                let name = properties[nameProperty] as? String
-            else { throw Error.malformed("a feature lacks properties or geometry") }
+        for feature in file.features {
+            guard case .string(let name)? = feature.properties[nameProperty] else {
+                throw Error.malformed("a feature has no text property \(nameProperty)")
+            }
             let number: Int
-            if let value = properties[numberProperty] as? Int {
-                number = value
-            } else if let text = properties[numberProperty] as? String, let value = Int(text) {
-                number = value
-            } else {
-                throw Error.malformed("feature \(name) has no numeric \(numberProperty)")
+            switch feature.properties[numberProperty] {
+            case .number(let value)? where value == value.rounded(): number = Int(value)
+            case .string(let text)? where Int(text) != nil: number = Int(text)!
+            default: throw Error.malformed("feature \(name) has no numeric \(numberProperty)")
             }
-            let rawPolygons: [Any]
-            switch type {
-            case "Polygon": rawPolygons = [geometry["coordinates"] as Any]
-            case "MultiPolygon": rawPolygons = geometry["coordinates"] as? [Any] ?? []
-            default: throw Error.malformed("feature \(name) is a \(type), not a polygon")
-            }
+            let rawPolygons = feature.geometry.polygons
             var bounds = Bounds()
-            let polygons: [[[SIMD2<Double>]]] = try rawPolygons.map { polygon in
-                guard let rings = polygon as? [[[Double]]] else { throw Error.malformed("bad coordinates in \(name)") }
-                return try rings.map { ring in
+            let polygons: [[[SIMD2<Double>]]] = try rawPolygons.map { rings in
+                try rings.map { ring in
                     try ring.map { pair in
                         guard pair.count >= 2 else { throw Error.malformed("bad position in \(name)") }
                         let vertex = SIMD2(pair[0], pair[1])
@@ -163,5 +158,55 @@ public struct Geography: Sendable {
         self.attribution = attribution
         self.marginKilometres = marginKilometres
         self.margin = overall.expanded(byKilometres: marginKilometres)
+    }
+}
+
+/// The part of GeoJSON (RFC 7946) that area boundaries use.
+enum GeoJSON {
+    struct FeatureCollection: Decodable {
+        var features: [Feature]
+    }
+
+    struct Feature: Decodable {
+        var properties: [String: Property]
+        var geometry: Geometry
+    }
+
+    enum Property: Decodable {
+        case number(Double)
+        case string(String)
+        case other
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(Double.self) {
+                self = .number(value)
+            } else if let value = try? container.decode(String.self) {
+                self = .string(value)
+            } else {
+                self = .other
+            }
+        }
+    }
+
+    /// A Polygon or MultiPolygon, as polygons of rings of positions.
+    struct Geometry: Decodable {
+        var polygons: [[[[Double]]]]
+
+        enum CodingKeys: String, CodingKey {
+            case type, coordinates
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            switch try container.decode(String.self, forKey: .type) {
+            case "Polygon": polygons = [try container.decode([[[Double]]].self, forKey: .coordinates)]
+            case "MultiPolygon": polygons = try container.decode([[[[Double]]]].self, forKey: .coordinates)
+            case let other:
+                throw DecodingError.dataCorruptedError(
+                    forKey: .type, in: container, debugDescription: "\(other) is not a polygon"
+                )
+            }
+        }
     }
 }

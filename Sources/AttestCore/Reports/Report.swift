@@ -12,6 +12,8 @@ public struct Report: Equatable, Sendable {
     public var content: ReportContent
     /// SHA-256 of `content`'s canonical JSON.
     public var contentHash: String
+    /// The canonical JSON of `content`: the exact text `contentHash` covers, stored as is.
+    public var canonicalContent: String
     /// How to reach the reporter; nil when anonymous. Encrypted at rest.
     public var contact: ContactDetails?
     /// SHA-256 of the follow-up code.
@@ -21,9 +23,11 @@ public struct Report: Equatable, Sendable {
 
     public init(
         id: Identifier<Report>, reference: ReportReference, jurisdiction: String, status: TriageStatus,
-        receivedAt: Date, content: ReportContent, contentHash: String, contact: ContactDetails?,
-        followUpCodeHash: String, isSample: Bool
+        receivedAt: Date, content: ReportContent, contentHash: String, canonicalContent: String? = nil,
+        contact: ContactDetails?, followUpCodeHash: String, isSample: Bool
     ) {
+        self.canonicalContent =
+            canonicalContent ?? String(decoding: (try? CanonicalJSON.encode(content)) ?? Data(), as: UTF8.self)
         self.id = id
         self.reference = reference
         self.jurisdiction = jurisdiction

@@ -43,7 +43,9 @@ public struct SubmitReport: Sendable {
         let now = clock.now()
         let output = try validator.validate(input.submission, now: now)
         let code = FollowUpCode(random: random)
-        let contentHash = try output.content.contentHash()
+        let canonical = try CanonicalJSON.encode(output.content)
+        let contentHash = ContentHash.sha256Hex(canonical)
+        let canonicalContent = String(decoding: canonical, as: UTF8.self)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = validator.jurisdiction.timeZone
         let year = calendar.component(.year, from: now)
@@ -53,7 +55,8 @@ public struct SubmitReport: Sendable {
             let reference = ReportReference(year: year, number: try await unit.nextNumber(in: "report-\(year)"))
             let report = Report(
                 id: id, reference: reference, jurisdiction: jurisdiction, status: .received, receivedAt: now,
-                content: output.content, contentHash: contentHash, contact: output.contact,
+                content: output.content, contentHash: contentHash, canonicalContent: canonicalContent,
+                contact: output.contact,
                 followUpCodeHash: code.hash, isSample: input.isSample
             )
             try await unit.insert(report)

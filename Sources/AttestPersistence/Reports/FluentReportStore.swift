@@ -228,7 +228,7 @@ enum ReportMapping {
         record.agency = report.content.agents.agency
         record.reporterRole = report.content.reporterRole?.rawValue
         record.categories = String(decoding: try CanonicalJSON.encode(report.content.categories), as: UTF8.self)
-        record.contentJSON = String(decoding: try CanonicalJSON.encode(report.content), as: UTF8.self)
+        record.contentJSON = report.canonicalContent
         record.contentHash = report.contentHash
         record.contactCiphertext = try report.contact.map {
             try cipher.seal($0, recordID: report.id.rawValue.uuidString)
@@ -258,7 +258,8 @@ enum ReportMapping {
         let contact = try record.contactCiphertext.map { try cipher.open($0, recordID: id.uuidString) }
         return Report(
             id: Identifier(id), reference: reference, jurisdiction: record.jurisdiction, status: status,
-            receivedAt: record.receivedAt, content: content, contentHash: record.contentHash, contact: contact,
+            receivedAt: record.receivedAt, content: content, contentHash: record.contentHash,
+            canonicalContent: record.contentJSON, contact: contact,
             followUpCodeHash: record.followUpCodeHash, isSample: record.isSample
         )
     }
