@@ -1,5 +1,10 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its directory, so the root package's identity is its folder's name.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let rootIdentity = root.lastPathComponent.lowercased()
 
 // Benchmarks live apart from the test suite: `cd Benchmarks && swift package benchmark`.
 let package = Package(
@@ -14,8 +19,8 @@ let package = Package(
             name: "AttestBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "AttestCore", package: "attest"),
-                .product(name: "AttestWeb", package: "attest"),
+                .product(name: "AttestCore", package: rootIdentity),
+                .product(name: "AttestWeb", package: rootIdentity),
             ],
             path: "Benchmarks/AttestBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
