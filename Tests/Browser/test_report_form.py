@@ -8,6 +8,8 @@ import traceback
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 BASE = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8080"
 
@@ -34,6 +36,11 @@ def make_driver(javascript):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+def wait_for(driver, element_id):
+    """The element, once the page that has it has loaded (a click returns before navigation ends)."""
+    return WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -45,7 +52,7 @@ def file_report(driver, language, javascript):
     check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == language, "page language")
     # First an invalid submission: no date, no narrative.
     driver.find_element(By.CSS_SELECTOR, "form.report-form button[type=submit]").click()
-    summary = driver.find_element(By.ID, "error-summary")
+    summary = wait_for(driver, "error-summary")
     check(text["error"] in summary.text, f"error summary in {language}: {summary.text!r}")
     link = summary.find_element(By.CSS_SELECTOR, "a[href='#narrative']")
     check(text["blank"] in link.text, "the narrative error is linked")
@@ -69,9 +76,9 @@ def file_report(driver, language, javascript):
     driver.find_element(By.ID, "reporterRole-witness").click()
     driver.find_element(By.ID, "consents-publicStatistics").click()
     driver.find_element(By.CSS_SELECTOR, "form.report-form button[type=submit]").click()
+    reference = wait_for(driver, "receipt-reference").text
     heading = driver.find_element(By.TAG_NAME, "h1").text
     check(text["receipt"] in heading, f"receipt heading in {language}: {heading!r}")
-    reference = driver.find_element(By.ID, "receipt-reference").text
     code = driver.find_element(By.ID, "receipt-code").text
     check(reference.startswith("R-20") and len(code) == 34, f"reference {reference!r} and code")
     check(len(driver.find_element(By.ID, "receipt-hash").text) == 64, "content hash on the receipt")
@@ -84,10 +91,10 @@ def follow_up(driver, language, reference, code):
     driver.find_element(By.ID, "reference").send_keys(reference)
     driver.find_element(By.ID, "code").send_keys(code.replace("-", " ").lower())
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    check(driver.find_element(By.ID, "status-reference").text == reference, "status page shows the reference")
+    check(wait_for(driver, "status-reference").text == reference, "status page shows the reference")
     driver.find_element(By.ID, "text").send_keys(text["supplement"])
     driver.find_element(By.CSS_SELECTOR, "section form button[type=submit]").click()
-    check(text["added"] in driver.find_element(By.ID, "supplement-added").text, "supplement confirmation")
+    check(text["added"] in wait_for(driver, "supplement-added").text, "supplement confirmation")
     bodies = [element.text for element in driver.find_elements(By.CSS_SELECTOR, ".message-body")]
     check(text["supplement"] in bodies, f"supplement in the thread: {bodies!r}")
 
