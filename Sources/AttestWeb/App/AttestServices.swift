@@ -22,15 +22,15 @@ public struct AttestServices: Sendable {
     /// Languages offered: the jurisdiction's, where a catalog exists.
     public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }
 
-    var validator: ReportValidator { ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits) }
+    public var validator: ReportValidator { ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits) }
 
-    var submitReport: SubmitReport {
+    public var submitReport: SubmitReport {
         SubmitReport(store: store, clock: clock, random: random, validator: validator)
     }
 
-    var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
+    public var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
 
-    var addSupplement: AddSupplement {
+    public var addSupplement: AddSupplement {
         AddSupplement(store: store, clock: clock, random: random, limits: configuration.limits)
     }
 }
