@@ -52,18 +52,27 @@ struct HashChainCustodyLog: CustodyLog {
 
     let database: any Database
     let random: any RandomSource
+    /// On SQLite, the group committer's batch (see `SQLiteBatch`).
+    var batch: SQLiteBatch? = nil
 
     func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
-        // The sequence's row lock serialises appenders, so reading the previous hash below is race-free.
         guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
-        let index = try await Sequences.next("custody", first: 0, on: database)
-        struct Previous: Decodable { var entry_hash: String }
-        let previous =
-            index == 0
-            ? Self.genesisHash
-            : try await sql.select().column("entry_hash").from(CustodyEntryRecord.schema)
-                .where("entry_index", .equal, SQLBind(index - 1)).first(decoding: Previous.self)?.entry_hash
-                ?? Self.genesisHash
+        let index: Int64
+        let previous: String
+        if let batch {
+            index = try await batch.next("custody", first: 0)
+            previous = try await batch.custodyHash(before: index, genesis: Self.genesisHash)
+        } else {
+            // The sequence's row lock serialises appenders, so reading the previous hash is race-free.
+            index = try await Sequences.next("custody", first: 0, on: database)
+            struct Previous: Decodable { var entry_hash: String }
+            previous =
+                index == 0
+                ? Self.genesisHash
+                : try await sql.select().column("entry_hash").from(CustodyEntryRecord.schema)
+                    .where("entry_index", .equal, SQLBind(index - 1)).first(decoding: Previous.self)?.entry_hash
+                    ?? Self.genesisHash
+        }
         let entry = Entry(
             kind: event.kind.rawValue, time: RFC3339.string(from: event.occurredAt),
             nonce: Data(random.bytes(count: 32)).base64EncodedString(), actor: event.actor,
@@ -71,13 +80,16 @@ struct HashChainCustodyLog: CustodyLog {
         )
         let json = String(decoding: try CanonicalJSON.encode(entry), as: UTF8.self)
         let hash = ContentHash.sha256Hex(previous + "\n" + json)
-        try await sql.insert(into: CustodyEntryRecord.schema)
-            .columns("entry_index", "kind", "record_id", "entry", "previous_hash", "entry_hash")
-            .values(
-                SQLBind(index), SQLBind(event.kind.rawValue), SQLBind(event.recordID), SQLBind(json), SQLBind(previous),
-                SQLBind(hash)
-            )
-            .run()
+        let values: [any SQLExpression] = [
+            SQLBind(index), SQLBind(event.kind.rawValue), SQLBind(event.recordID), SQLBind(json), SQLBind(previous),
+            SQLBind(hash),
+        ]
+        if let batch {
+            batch.addCustodyEntry(values, hash: hash)
+        } else {
+            try await sql.insert(into: CustodyEntryRecord.schema).columns(SQLiteBatch.custodyColumns).values(values)
+                .run()
+        }
         return CustodyReceipt(index: index, entryHash: hash)
     }
 }

@@ -3,14 +3,14 @@ import FluentSQL
 import Foundation
 
 /// Group commit for SQLite. Write transactions queue here; one writer takes every queued unit of work,
-/// runs them all in a single transaction, and commits once. With `synchronous=FULL`
+/// runs them all in a single transaction (sharing one `SQLiteBatch`), and commits once. With `synchronous=FULL`
 /// that is one fsync of the write-ahead log for the whole batch instead of one per report, which is what lets
 /// every acknowledged report be on disk without capping throughput at the disk's fsync rate.
 ///
 /// A unit of work that throws gets its own error and the others still commit (see `commit`). If the commit
 /// itself fails, every unit in the batch gets the error: nothing is acknowledged that was not committed.
 actor GroupCommitter {
-    typealias Work = @Sendable (any Database) async throws -> any Sendable
+    typealias Work = @Sendable (any Database, SQLiteBatch) async throws -> any Sendable
 
     private struct Job {
         let work: Work
@@ -80,14 +80,17 @@ actor GroupCommitter {
             guard let sql = connection as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
             try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
             return try await connection.transaction { transaction in
+                let batch = SQLiteBatch(sql: transaction as! any SQLDatabase)
                 var values: [any Sendable] = []
                 values.reserveCapacity(works.count)
-                for work in works {
-                    do {
-                        values.append(try await work(transaction))
-                    } catch {
-                        throw UnitFailed(error: error)
+                do {
+                    for work in works {
+                        values.append(try await work(transaction, batch))
                     }
+                    // A row refused here (a broken constraint) is one unit's fault too: retry one by one.
+                    try await batch.flush()
+                } catch {
+                    throw UnitFailed(error: error)
                 }
                 return values
             }

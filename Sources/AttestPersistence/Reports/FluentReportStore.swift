@@ -54,8 +54,8 @@ public struct FluentReportStore: ReportStore {
                 try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
             }
         }
-        let value = try await committer.submit { database in
-            try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
+        let value = try await committer.submit { database, batch in
+            try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random, batch: batch))
         }
         // The committer is type-erased; it hands back exactly what `work` returned.
         return value as! Result
@@ -102,6 +102,7 @@ public struct FluentReportStore: ReportStore {
     func ensureCustodyGenesis(now: Date) async throws {
         try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return }
+            try await unit.batch?.flush()
             guard try await CustodyEntryRecord.query(on: unit.database).count() == 0 else { return }
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
@@ -119,6 +120,7 @@ public struct FluentReportStore: ReportStore {
         defer { cipherBox.value = newCipher }
         return try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return 0 }
+            try await unit.batch?.flush()
             let records = try await ReportRecord.query(on: unit.database)
                 .filter(\.$contactCiphertext != nil)
                 .all()
@@ -159,52 +161,49 @@ final class CipherBox: @unchecked Sendable {
 
 struct FluentReportUnitOfWork: ReportUnitOfWork {
     let database: any Database
-    public let cipher: ContactCipher
+    let cipher: ContactCipher
     let random: any RandomSource
+    /// On SQLite, the group committer's batch: counters and rows accumulate there and are written once.
+    var batch: SQLiteBatch? = nil
 
-    var custodyLog: any CustodyLog { HashChainCustodyLog(database: database, random: random) }
-
-    func nextNumber(in sequence: String) async throws -> Int {
-        Int(try await Sequences.next(sequence, on: database))
-    }
-
-    // Inserts on the submission path go through SQLKit's insert builder rather than `Model.create`: Fluent
-    // enumerates a model's properties by reflection on every create, which cost more than the rest of a
-    // submission together (measured with perf under wrk). The statements are dialect-neutral.
-    func insert(_ report: Report) async throws {
-        let record = try ReportMapping.record(from: report, cipher: cipher)
-        try await sql.insert(into: ReportRecord.schema)
-            .columns(
-                "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
-                "occurred_end", "area", "agency", "reporter_role", "categories", "content_json", "content_hash",
-                "contact_ciphertext", "follow_up_code_hash", "consent_contact", "consent_prosecutor",
-                "consent_statistics", "language", "is_sample"
-            )
-            .values(
-                SQLBind(report.id.rawValue), SQLBind(record.reference), SQLBind(record.year), SQLBind(record.number),
-                SQLBind(record.jurisdiction), SQLBind(record.status), SQLBind(record.receivedAt),
-                SQLBind(record.occurredStart), SQLBind(record.occurredEnd), SQLBind(record.area),
-                SQLBind(record.agency), SQLBind(record.reporterRole), SQLBind(record.categories),
-                SQLBind(record.contentJSON), SQLBind(record.contentHash), SQLBind(record.contactCiphertext),
-                SQLBind(record.followUpCodeHash), SQLBind(record.consentContact), SQLBind(record.consentProsecutor),
-                SQLBind(record.consentStatistics), SQLBind(record.language), SQLBind(record.isSample)
-            )
-            .run()
-    }
-
-    func insert(_ message: ThreadMessage) async throws {
-        try await sql.insert(into: ThreadMessageRecord.schema)
-            .columns("id", "report_id", "author", "body", "created_at", "content_hash")
-            .values(
-                SQLBind(message.id.rawValue), SQLBind(message.reportID.rawValue), SQLBind(message.author.rawValue),
-                SQLBind(message.body), SQLBind(message.createdAt), SQLBind(message.contentHash)
-            )
-            .run()
-    }
+    var custodyLog: any CustodyLog { HashChainCustodyLog(database: database, random: random, batch: batch) }
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
 
+    func nextNumber(in sequence: String) async throws -> Int {
+        if let batch { return Int(try await batch.next(sequence, first: 1)) }
+        return Int(try await Sequences.next(sequence, on: database))
+    }
+
+    // Inserts go through SQLKit rather than `Model.create`: Fluent enumerates a model's properties by
+    // reflection on every create, which cost more than the rest of a submission together (measured with
+    // perf under wrk). The statements are dialect-neutral.
+    func insert(_ report: Report) async throws {
+        let record = try ReportMapping.record(from: report, cipher: cipher)
+        let values: [any SQLExpression] = [
+            SQLBind(report.id.rawValue), SQLBind(record.reference), SQLBind(record.year), SQLBind(record.number),
+            SQLBind(record.jurisdiction), SQLBind(record.status), SQLBind(record.receivedAt),
+            SQLBind(record.occurredStart), SQLBind(record.occurredEnd), SQLBind(record.area), SQLBind(record.agency),
+            SQLBind(record.reporterRole), SQLBind(record.categories), SQLBind(record.contentJSON),
+            SQLBind(record.contentHash), SQLBind(record.contactCiphertext), SQLBind(record.followUpCodeHash),
+            SQLBind(record.consentContact), SQLBind(record.consentProsecutor), SQLBind(record.consentStatistics),
+            SQLBind(record.language), SQLBind(record.isSample),
+        ]
+        if let batch { return batch.addReport(values) }
+        try await sql.insert(into: ReportRecord.schema).columns(SQLiteBatch.reportColumns).values(values).run()
+    }
+
+    func insert(_ message: ThreadMessage) async throws {
+        let values: [any SQLExpression] = [
+            SQLBind(message.id.rawValue), SQLBind(message.reportID.rawValue), SQLBind(message.author.rawValue),
+            SQLBind(message.body), SQLBind(message.createdAt), SQLBind(message.contentHash),
+        ]
+        if let batch { return batch.addMessage(values) }
+        try await sql.insert(into: ThreadMessageRecord.schema).columns(SQLiteBatch.messageColumns).values(values).run()
+    }
+
     func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
+        try await batch?.flush()
         try await ReportRecord.query(on: database)
             .filter(\.$id == report.rawValue)
             .set(\.$status, to: status.rawValue)
