@@ -16,7 +16,9 @@ public protocol ReportUnitOfWork: Sendable {
 
 /// Reports, their threads and their custody entries.
 public protocol ReportStore: Sendable {
-    /// Runs `work` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `work` in one transaction: committed when it returns, rolled back when it throws. An
+    /// implementation may run `work` again after rolling it back (a batch retried unit by unit), so `work`
+    /// must act only through the unit of work it is given.
     func transaction<Result: Sendable>(
         _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
     ) async throws -> Result
