@@ -202,6 +202,35 @@ struct ReportFormTests {
         }
     }
 
+    @Test("No form body yields a server error: random bytes and mutated fields after a valid token")
+    func formNeverServerError() async throws {
+        try await withAttest { harness in
+            var browser = Browser(harness.app)
+            let token = try #require(Browser.csrfToken(in: try await browser.get("/report").body.string))
+            var generator = SystemRandomNumberGenerator()
+            let valid = Array(Browser.encode(Self.validFields).utf8)
+            for round in 0..<120 {
+                var bytes = Array("csrf=\(token)&".utf8)
+                if round % 2 == 0 {
+                    bytes += (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+                        UInt8.random(in: 0...255, using: &generator)
+                    }
+                } else {
+                    var mutated = valid
+                    for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                        mutated[Int.random(in: 0..<mutated.count, using: &generator)] = UInt8.random(
+                            in: 0...255, using: &generator)
+                    }
+                    bytes += mutated
+                }
+                let response = try await browser.post(
+                    "/report", body: ByteBuffer(bytes: bytes), contentType: "application/x-www-form-urlencoded"
+                )
+                #expect(response.status.code < 500, "round \(round): \(response.status)")
+            }
+        }
+    }
+
     static func matches(_ pattern: String, in text: String) -> [String] {
         let regex = try! NSRegularExpression(pattern: pattern)
         return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
