@@ -9,8 +9,6 @@ enum AttestHTTPError: Error, Equatable {
     case invalidType(field: String)
     case unsupportedMediaType
     case missingCredentials
-    case notFound
-    case csrfRejected
 }
 
 /// A problem described for a client: HTTP status, stable code, localized message, field-level details.
@@ -72,10 +70,6 @@ struct ErrorMapping {
             )
         case .missingCredentials:
             ErrorDescription(status: .unauthorized, code: "follow_up_denied", message: text("error_follow_up_denied"))
-        case .notFound:
-            ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
-        case .csrfRejected:
-            ErrorDescription(status: .forbidden, code: "csrf_rejected", message: text("error_csrf"))
         }
     }
 
