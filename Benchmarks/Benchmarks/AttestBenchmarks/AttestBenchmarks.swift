@@ -31,7 +31,8 @@ func typicalSubmission() -> ReportSubmission {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(5))
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(5))
 
     let jurisdiction = try! JurisdictionLoader.load(directory: AttestConfiguration.bundledJurisdiction("chicago"))
     let validator = ReportValidator(jurisdiction: jurisdiction, limits: ReportLimits())
