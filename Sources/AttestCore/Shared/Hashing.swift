@@ -51,4 +51,38 @@ public enum CanonicalJSON {
         }
         return try encoder.encode(value)
     }
+
+    /// A JSON string literal as RFC 8785 writes it: `"` and `\\` escaped, control characters as `\\b \\t \\n
+    /// \\f \\r` or `\\u00xx`, everything else as it is.
+    public static func quoted(_ string: String) -> String {
+        var output = "\""
+        output.reserveCapacity(string.utf8.count + 2)
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\u{08}": output += "\\b"
+            case "\t": output += "\\t"
+            case "\n": output += "\\n"
+            case "\u{0C}": output += "\\f"
+            case "\r": output += "\\r"
+            case "\u{00}"..."\u{1F}":
+                output += "\\u00" + ContentHash.hex([UInt8(scalar.value)])
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
+    }
+
+    /// A JSON object of string members, keys sorted as RFC 8785 sorts them (by UTF-16 code units), without
+    /// going through `JSONEncoder` (on the submission hot path).
+    public static func object(_ members: [(key: String, value: String)]) -> String {
+        let sorted = members.sorted { Array($0.key.utf16).lexicographicallyPrecedes(Array($1.key.utf16)) }
+        return "{" + sorted.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
+    }
+
+    /// A JSON array of strings.
+    public static func array(_ strings: [String]) -> String {
+        "[" + strings.map(quoted).joined(separator: ",") + "]"
+    }
 }

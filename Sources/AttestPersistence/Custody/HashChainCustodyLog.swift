@@ -38,15 +38,8 @@ struct CreateCustodyEntries: AsyncMigration {
 /// entry's hash and its own canonical JSON. The Merkle log (RFC 6962, signed checkpoints) replaces it; the
 /// entry format is already the one that log uses.
 struct HashChainCustodyLog: CustodyLog {
-    /// An entry as it is hashed and stored. No personal data: references and hashes only.
-    struct Entry: Encodable {
-        var kind: String
-        var time: String
-        var nonce: String
-        var actor: String
-        var record: String
-        var sha256: String
-    }
+    // An entry, as hashed and stored, is a canonical JSON object of strings: actor, kind, nonce (32 random
+    // bytes, base64), record, sha256 (of the record's canonical content), time. No personal data.
 
     static let genesisHash = String(repeating: "0", count: 64)
 
@@ -73,12 +66,11 @@ struct HashChainCustodyLog: CustodyLog {
                     .where("entry_index", .equal, SQLBind(index - 1)).first(decoding: Previous.self)?.entry_hash
                     ?? Self.genesisHash
         }
-        let entry = Entry(
-            kind: event.kind.rawValue, time: RFC3339.string(from: event.occurredAt),
-            nonce: Data(random.bytes(count: 32)).base64EncodedString(), actor: event.actor,
-            record: event.recordID, sha256: event.contentHash
-        )
-        let json = String(decoding: try CanonicalJSON.encode(entry), as: UTF8.self)
+        let json = CanonicalJSON.object([
+            ("kind", event.kind.rawValue), ("time", RFC3339.string(from: event.occurredAt)),
+            ("nonce", Data(random.bytes(count: 32)).base64EncodedString()), ("actor", event.actor),
+            ("record", event.recordID), ("sha256", event.contentHash),
+        ])
         let hash = ContentHash.sha256Hex(previous + "\n" + json)
         let values: [any SQLExpression] = [
             SQLBind(index), SQLBind(event.kind.rawValue), SQLBind(event.recordID), SQLBind(json), SQLBind(previous),

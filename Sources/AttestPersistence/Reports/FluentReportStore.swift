@@ -179,16 +179,7 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     // reflection on every create, which cost more than the rest of a submission together (measured with
     // perf under wrk). The statements are dialect-neutral.
     func insert(_ report: Report) async throws {
-        let record = try ReportMapping.record(from: report, cipher: cipher)
-        let values: [any SQLExpression] = [
-            SQLBind(report.id.rawValue), SQLBind(record.reference), SQLBind(record.year), SQLBind(record.number),
-            SQLBind(record.jurisdiction), SQLBind(record.status), SQLBind(record.receivedAt),
-            SQLBind(record.occurredStart), SQLBind(record.occurredEnd), SQLBind(record.area), SQLBind(record.agency),
-            SQLBind(record.reporterRole), SQLBind(record.categories), SQLBind(record.contentJSON),
-            SQLBind(record.contentHash), SQLBind(record.contactCiphertext), SQLBind(record.followUpCodeHash),
-            SQLBind(record.consentContact), SQLBind(record.consentProsecutor), SQLBind(record.consentStatistics),
-            SQLBind(record.language), SQLBind(record.isSample),
-        ]
+        let values = try ReportMapping.values(of: report, cipher: cipher)
         if let batch { return batch.addReport(values) }
         try await sql.insert(into: ReportRecord.schema).columns(SQLiteBatch.reportColumns).values(values).run()
     }
@@ -212,33 +203,20 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
 }
 
 enum ReportMapping {
-    static func record(from report: Report, cipher: ContactCipher) throws -> ReportRecord {
-        let record = ReportRecord()
-        record.id = report.id.rawValue
-        record.reference = report.reference.description
-        record.year = report.reference.year
-        record.number = report.reference.number
-        record.jurisdiction = report.jurisdiction
-        record.status = report.status.rawValue
-        record.receivedAt = report.receivedAt
-        record.occurredStart = report.content.occurrence.start
-        record.occurredEnd = report.content.occurrence.end
-        record.area = report.content.location.area
-        record.agency = report.content.agents.agency
-        record.reporterRole = report.content.reporterRole?.rawValue
-        record.categories = String(decoding: try CanonicalJSON.encode(report.content.categories), as: UTF8.self)
-        record.contentJSON = report.canonicalContent
-        record.contentHash = report.contentHash
-        record.contactCiphertext = try report.contact.map {
-            try cipher.seal($0, recordID: report.id.rawValue.uuidString)
-        }
-        record.followUpCodeHash = report.followUpCodeHash
-        record.consentContact = report.content.consents.mayContact
-        record.consentProsecutor = report.content.consents.mayShareWithProsecutor
-        record.consentStatistics = report.content.consents.mayCountInStatistics
-        record.language = report.content.language
-        record.isSample = report.isSample
-        return record
+    /// The `reports` row of a new report, in `SQLiteBatch.reportColumns` order, contact details sealed.
+    static func values(of report: Report, cipher: ContactCipher) throws -> [any SQLExpression] {
+        let content = report.content
+        let contact = try report.contact.map { try cipher.seal($0, recordID: report.id.rawValue.uuidString) }
+        return [
+            SQLBind(report.id.rawValue), SQLBind(report.reference.description), SQLBind(report.reference.year),
+            SQLBind(report.reference.number), SQLBind(report.jurisdiction), SQLBind(report.status.rawValue),
+            SQLBind(report.receivedAt), SQLBind(content.occurrence.start), SQLBind(content.occurrence.end),
+            SQLBind(content.location.area), SQLBind(content.agents.agency), SQLBind(content.reporterRole?.rawValue),
+            SQLBind(CanonicalJSON.array(content.categories)), SQLBind(report.canonicalContent),
+            SQLBind(report.contentHash), SQLBind(contact), SQLBind(report.followUpCodeHash),
+            SQLBind(content.consents.mayContact), SQLBind(content.consents.mayShareWithProsecutor),
+            SQLBind(content.consents.mayCountInStatistics), SQLBind(content.language), SQLBind(report.isSample),
+        ]
     }
 
     static func report(from record: ReportRecord, cipher: ContactCipher) throws -> Report {
