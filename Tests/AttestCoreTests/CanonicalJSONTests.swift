@@ -1,4 +1,5 @@
 import AttestCore
+import AttestTestSupport
 import Foundation
 import Testing
 
@@ -31,5 +32,70 @@ struct CanonicalJSONTests {
         let viaEncoder = try CanonicalJSON.encode(Dictionary(uniqueKeysWithValues: members))
         #expect(object == String(decoding: viaEncoder, as: UTF8.self))
         #expect(CanonicalJSON.array(["a", "b\""]) == #"["a","b\""]"#)
+    }
+}
+
+@Suite("RFC 3339 formatting")
+struct RFC3339FormattingTests {
+    @Test("Formatting by arithmetic agrees with Foundation's calendar across eras, leap days and negative times")
+    func agreesWithCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [TimeInterval] = [0, -1, 951_782_400, 4_107_542_399, -2_208_988_800, 1_795_629_600.75]
+        let random = (0..<2_000).map { _ in
+            TimeInterval(Int64.random(in: -5_000_000_000...10_000_000_000, using: &generator))
+        }
+        for seconds in fixed + random {
+            let date = Date(timeIntervalSince1970: seconds)
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let expected = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.year!, parts.month!, parts.day!, parts.hour!,
+                parts.minute!, parts.second!
+            )
+            #expect(RFC3339.string(from: date) == expected, "\(seconds)")
+        }
+    }
+}
+
+@Suite("Report content canonical JSON")
+struct ReportContentCanonicalJSONTests {
+    static func contents() throws -> [ReportContent] {
+        let jurisdiction = try Fixtures.riverton()
+        let validator = ReportValidator(jurisdiction: jurisdiction, limits: ReportLimits())
+        var rich = ReportSubmission.minimal(narrative: "Línea 1\n\"quoted\" \\ back tab\t 💥 \u{202E}")
+        rich.occurrence = .local(date: "2026-11-20", time: "14:30", endDate: nil, endTime: "15:10")
+        rich.isApproximate = true
+        rich.locationDescription = "Main & 5th </script>"
+        rich.latitude = "45.07"
+        rich.longitude = "-99.94"
+        rich.categories = ["records_tampering", "excessive_force"]
+        rich.agentCount = "3"
+        rich.agency = "river_patrol"
+        rich.agents = [.init(vestText: "POLICE", badge: "12", masked: "fully", bodyCamera: "no"), .init(nameTape: "Ñ")]
+        rich.injuries = "yes"
+        rich.reporterRole = "legal_observer"
+        rich.consentsToPublicStatistics = true
+        var nearby = ReportSubmission.minimal()
+        nearby.latitude = "45"
+        nearby.longitude = "-100.02"
+        return try [.minimal(), rich, nearby].map { try validator.validate($0, now: TestClock.defaultNow).content }
+    }
+
+    @Test("The hand-written canonical JSON is byte for byte what the sorted JSONEncoder writes, and decodes back")
+    func matchesEncoder() throws {
+        for content in try Self.contents() {
+            let handWritten = content.canonicalJSON()
+            let encoded = String(decoding: try CanonicalJSON.encode(content), as: UTF8.self)
+            #expect(handWritten == encoded)
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .custom { decoder in
+                let text = try decoder.singleValueContainer().decode(String.self)
+                guard case .value(let date) = RFC3339.parseTimestamp(text) else { throw CancellationError() }
+                return date
+            }
+            let decoded = try decoder.decode(ReportContent.self, from: Data(handWritten.utf8))
+            #expect(decoded == content)
+        }
     }
 }

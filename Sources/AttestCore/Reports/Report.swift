@@ -26,8 +26,7 @@ public struct Report: Equatable, Sendable {
         receivedAt: Date, content: ReportContent, contentHash: String, canonicalContent: String? = nil,
         contact: ContactDetails?, followUpCodeHash: String, isSample: Bool
     ) {
-        self.canonicalContent =
-            canonicalContent ?? String(decoding: (try? CanonicalJSON.encode(content)) ?? Data(), as: UTF8.self)
+        self.canonicalContent = canonicalContent ?? content.canonicalJSON()
         self.id = id
         self.reference = reference
         self.jurisdiction = jurisdiction

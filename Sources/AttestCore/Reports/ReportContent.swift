@@ -115,6 +115,6 @@ public struct ReportContent: Codable, Equatable, Sendable {
 
     /// SHA-256 of the canonical JSON of this content, lower-case hex.
     public func contentHash() throws -> String {
-        ContentHash.sha256Hex(try CanonicalJSON.encode(self))
+        ContentHash.sha256Hex(canonicalJSON())
     }
 }

@@ -43,9 +43,8 @@ public struct SubmitReport: Sendable {
         let now = clock.now()
         let output = try validator.validate(input.submission, now: now)
         let code = FollowUpCode(random: random)
-        let canonical = try CanonicalJSON.encode(output.content)
-        let contentHash = ContentHash.sha256Hex(canonical)
-        let canonicalContent = String(decoding: canonical, as: UTF8.self)
+        let canonicalContent = output.content.canonicalJSON()
+        let contentHash = ContentHash.sha256Hex(canonicalContent)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = validator.jurisdiction.timeZone
         let year = calendar.component(.year, from: now)
