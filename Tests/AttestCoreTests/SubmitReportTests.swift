@@ -106,6 +106,10 @@ struct SubmitReportTests {
         #expect(custody.index == 1)
         #expect(state.custody.last?.kind == .reportSupplemented)
         #expect(state.custody.last?.contentHash == message.contentHash)
+        let canonical =
+            #"{"author":"reporter","body":"It was a grey SUV.","createdAt":""# + RFC3339.string(from: clock.now())
+            + #"","report":"R-2026-000001"}"#
+        #expect(message.contentHash == ContentHash.sha256Hex(canonical))
     }
 
     @Test("Supplements are validated and limited in number")

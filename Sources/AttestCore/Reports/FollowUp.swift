@@ -64,13 +64,6 @@ public struct AddSupplement: Sendable {
         self.limits = limits
     }
 
-    struct HashedContent: Encodable {
-        var report: String
-        var author: ThreadMessage.Author
-        var body: String
-        var createdAt: Date
-    }
-
     /// Adds `text` to the thread; returns the stored message and its custody entry.
     public func execute(reference: ReportReference, code: FollowUpCode, text: String?) async throws -> (
         ThreadMessage, CustodyReceipt
@@ -88,10 +81,12 @@ public struct AddSupplement: Sendable {
             throw FollowUpError.tooManySupplements(max: limits.supplementsPerReportMax)
         }
         let now = clock.now()
+        // Hashed the same way as a report's content: the canonical JSON that `JSONValue` writes.
         let hash = ContentHash.sha256Hex(
-            try CanonicalJSON.encode(
-                HashedContent(report: reference.description, author: .reporter, body: body, createdAt: now)
-            )
+            JSONValue.object([
+                ("report", .string(reference.description)), ("author", .string(ThreadMessage.Author.reporter.rawValue)),
+                ("body", .string(body)), ("createdAt", .string(RFC3339.string(from: now))),
+            ]).serialized()
         )
         let message = ThreadMessage(
             id: Identifier(random.uuid()), reportID: report.id, author: .reporter, body: body, createdAt: now,
