@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "attest", targets: ["attest"]),
         .library(name: "AttestCore", targets: ["AttestCore"]),
+        .library(name: "AttestLedger", targets: ["AttestLedger"]),
         .library(name: "AttestPersistence", targets: ["AttestPersistence"]),
         .library(name: "AttestWeb", targets: ["AttestWeb"]),
     ],
@@ -27,9 +28,14 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "AttestLedger",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "AttestPersistence",
             dependencies: [
                 "AttestCore",
+                "AttestLedger",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
@@ -40,6 +46,7 @@ let package = Package(
             name: "AttestWeb",
             dependencies: [
                 "AttestCore",
+                "AttestLedger",
                 "AttestPersistence",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
@@ -66,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "AttestCoreTests",
             dependencies: ["AttestCore", "AttestTestSupport"]
+        ),
+        .testTarget(
+            name: "AttestLedgerTests",
+            dependencies: ["AttestLedger"],
+            resources: [.copy("Vectors")]
         ),
         .testTarget(
             name: "AttestPersistenceTests",
