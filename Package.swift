@@ -81,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AttestPersistenceTests",
-            dependencies: ["AttestCore", "AttestPersistence", "AttestTestSupport"]
+            dependencies: ["AttestCore", "AttestLedger", "AttestPersistence", "AttestTestSupport"]
         ),
         .testTarget(
             name: "AttestWebTests",

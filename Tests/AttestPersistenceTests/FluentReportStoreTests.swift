@@ -1,4 +1,5 @@
 import AttestCore
+import AttestLedger
 import AttestPersistence
 import AttestTestSupport
 import FluentKit
@@ -70,7 +71,7 @@ struct FluentReportStoreTests {
         }
     }
 
-    @Test("Concurrent submissions get distinct references and a gapless custody chain", arguments: databases)
+    @Test("Concurrent submissions get distinct references and a gapless custody log that verifies", arguments: databases)
     func concurrency(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in
             let services = harness.app.attest
@@ -87,22 +88,16 @@ struct FluentReportStoreTests {
             }
             #expect(Set(references).count == 40)
             #expect(Set(references) == Set((1...40).map { ReportReference(year: 2026, number: $0).description }))
-            struct Entry: Decodable {
-                var entry_index: Int
-                var previous_hash: String
-                var entry_hash: String
-                var entry: String
-            }
-            let sql = try #require(harness.app.db as? any SQLDatabase)
-            let entries = try await sql.raw(
-                "SELECT entry_index, previous_hash, entry_hash, entry FROM custody_entries ORDER BY entry_index"
-            ).all(decoding: Entry.self)
-            #expect(entries.map(\.entry_index) == Array(0...40))
-            for (previous, entry) in zip(entries, entries.dropFirst()) {
-                #expect(entry.previous_hash == previous.entry_hash)
-                #expect(entry.entry_hash == ContentHash.sha256Hex(entry.previous_hash + "\n" + entry.entry))
-            }
-            #expect(entries.first?.entry.contains("\"kind\":\"log.created\"") == true)
+            let entries = try await services.ledger.entries(0..<100)
+            #expect(entries.map(\.index) == Array(0...40))
+            #expect(entries.first?.entry.contains("\"type\":\"log.created\"") == true)
+            // The stored tree is the tree of the stored entries.
+            var frontier = MerkleFrontier()
+            for entry in entries { frontier.append(TreeHash.leaf(Data(entry.entry.utf8))) }
+            #expect(try await services.ledger.root(size: 41) == frontier.root)
+            let outcome = try await LogVerifier(ledger: services.ledger).verify()
+            #expect(outcome.discrepancies == [])
+            #expect(outcome.recordsChecked == 40)
         }
     }
 

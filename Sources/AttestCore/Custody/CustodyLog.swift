@@ -40,7 +40,7 @@ public struct CustodyEvent: Equatable, Sendable {
 public struct CustodyReceipt: Equatable, Sendable {
     /// The entry's index in the log (0-based).
     public var index: Int64
-    /// Lower-case hex hash of the entry.
+    /// Lower-case hex leaf hash of the entry (RFC 6962: SHA-256 of 0x00 and the entry bytes).
     public var entryHash: String
 
     public init(index: Int64, entryHash: String) {

@@ -80,14 +80,9 @@ public struct AddSupplement: Sendable {
         guard existing < limits.supplementsPerReportMax else {
             throw FollowUpError.tooManySupplements(max: limits.supplementsPerReportMax)
         }
-        let now = clock.now()
-        // Hashed the same way as a report's content: the canonical JSON that `JSONValue` writes.
-        let hash = ContentHash.sha256Hex(
-            JSONValue.object([
-                ("report", .string(reference.description)), ("author", .string(ThreadMessage.Author.reporter.rawValue)),
-                ("body", .string(body)), ("createdAt", .string(RFC3339.string(from: now))),
-            ]).serialized()
-        )
+        // Whole seconds: the time hashed is then exactly the time stored, so `attest log verify` can re-hash it.
+        let now = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
+        let hash = ThreadMessage.contentHash(reference: reference, author: .reporter, body: body, createdAt: now)
         let message = ThreadMessage(
             id: Identifier(random.uuid()), reportID: report.id, author: .reporter, body: body, createdAt: now,
             contentHash: hash

@@ -42,6 +42,19 @@ public struct Report: Equatable, Sendable {
 
 /// One message in a report's anonymous thread: a reporter's supplement or a staff question.
 public struct ThreadMessage: Equatable, Sendable {
+    /// SHA-256 (hex) of a message's canonical content — hashed the same way as a report's content, as the
+    /// canonical JSON that `JSONValue` writes. What its custody entry records and what verification re-hashes.
+    public static func contentHash(reference: ReportReference, author: Author, body: String, createdAt: Date)
+        -> String
+    {
+        ContentHash.sha256Hex(
+            JSONValue.object([
+                ("report", .string(reference.description)), ("author", .string(author.rawValue)),
+                ("body", .string(body)), ("createdAt", .string(RFC3339.string(from: createdAt))),
+            ]).serialized()
+        )
+    }
+
     /// Who wrote it.
     public enum Author: String, Codable, Sendable {
         case reporter, staff

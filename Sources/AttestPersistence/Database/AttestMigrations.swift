@@ -6,5 +6,6 @@ public enum AttestMigrations {
         CreateSequences(),
         CreateReports(),
         CreateCustodyEntries(),
+        CreateMerkleLog(),
     ]
 }

@@ -1,9 +1,10 @@
+import AttestLedger
 import FluentKit
 import FluentSQL
 import Foundation
 
 /// What the SQLite writer accumulates while it runs one batch of units of work, written out just before the
-/// batch commits: the counters (report numbers, custody indexes) and the custody chain head are kept in memory
+/// batch commits: the counters (report numbers, custody indexes) and the custody tree's frontier are kept in memory
 /// instead of being read and upserted per report, and new report and custody rows go out as multi-row inserts.
 /// That turns five statements per report into a few per batch.
 ///
@@ -13,10 +14,11 @@ final class SQLiteBatch: @unchecked Sendable {
     let sql: any SQLDatabase
     private var counters: [String: Int64] = [:]
     private var touchedCounters: Set<String> = []
-    private var custodyHead: String?
+    private var frontier: MerkleFrontier?
     private var reportRows: [[any SQLExpression]] = []
     private var messageRows: [[any SQLExpression]] = []
     private var custodyRows: [[any SQLExpression]] = []
+    private var hashRows: [[any SQLExpression]] = []
 
     static let reportColumns = [
         "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
@@ -25,7 +27,6 @@ final class SQLiteBatch: @unchecked Sendable {
         "consent_statistics", "language", "is_sample",
     ]
     static let messageColumns = ["id", "report_id", "author", "body", "created_at", "content_hash"]
-    static let custodyColumns = ["entry_index", "kind", "record_id", "entry", "previous_hash", "entry_hash"]
     /// Rows per INSERT statement (SQLite allows 250,000 bound values in this build; 22 × 200 is far below).
     static let rowsPerStatement = 200
 
@@ -47,31 +48,33 @@ final class SQLiteBatch: @unchecked Sendable {
         return value
     }
 
-    /// The hash of custody entry `index - 1`, the one the next entry chains to.
-    func custodyHash(before index: Int64, genesis: String) async throws -> String {
-        if let custodyHead { return custodyHead }
-        guard index > 0 else { return genesis }
-        struct Row: Decodable { var entry_hash: String }
-        return try await sql.select().column("entry_hash").from("custody_entries")
-            .where("entry_index", .equal, SQLBind(index - 1)).first(decoding: Row.self)?.entry_hash ?? genesis
+    /// Appends a leaf to the custody tree, loading the frontier from storage the first time in this batch.
+    func appendLeaf(_ leaf: TreeHash, at index: UInt64, completed: (TreeNode, TreeHash) -> Void) async throws {
+        if frontier == nil { frontier = try await CustodyStorage.frontier(size: index, on: sql) }
+        guard frontier?.size == index else {
+            throw PersistenceError.corruptRow("custody_hashes: frontier at \(frontier?.size ?? 0), appending \(index)")
+        }
+        frontier?.append(leaf, completed: completed)
     }
 
     func addReport(_ values: [any SQLExpression]) { reportRows.append(values) }
     func addMessage(_ values: [any SQLExpression]) { messageRows.append(values) }
 
-    func addCustodyEntry(_ values: [any SQLExpression], hash: String) {
+    func addCustodyEntry(_ values: [any SQLExpression], hashRows: [[any SQLExpression]]) {
         custodyRows.append(values)
-        custodyHead = hash
+        self.hashRows += hashRows
     }
 
     /// Writes everything accumulated so far. Units that read tables the batch writes call this first.
     func flush() async throws {
         try await insert(into: "reports", columns: Self.reportColumns, rows: reportRows)
         try await insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows)
-        try await insert(into: "custody_entries", columns: Self.custodyColumns, rows: custodyRows)
+        try await insert(into: "custody_entries", columns: CustodyStorage.entryColumns, rows: custodyRows)
+        try await insert(into: "custody_hashes", columns: CustodyStorage.hashColumns, rows: hashRows)
         reportRows = []
         messageRows = []
         custodyRows = []
+        hashRows = []
         for name in touchedCounters.sorted() {
             try await sql.raw(
                 """

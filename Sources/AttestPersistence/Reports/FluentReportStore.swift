@@ -61,6 +61,18 @@ public struct FluentReportStore: ReportStore {
         return value as! Result
     }
 
+    /// Runs `work` in a write transaction: through the group committer on SQLite (its only writer), after
+    /// anything batched before it is written.
+    func write<Result: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> Result) async throws
+        -> Result
+    {
+        try await transaction { unit in
+            let unit = unit as! FluentReportUnitOfWork
+            try await unit.batch?.flush()
+            return try await work(unit.database)
+        }
+    }
+
     public func report(reference: ReportReference) async throws -> Report? {
         guard
             let record = try await ReportRecord.query(on: database())
@@ -103,7 +115,10 @@ public struct FluentReportStore: ReportStore {
         try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return }
             try await unit.batch?.flush()
-            guard try await CustodyEntryRecord.query(on: unit.database).count() == 0 else { return }
+            struct Row: Decodable { var count: Int64 }
+            guard let sql = unit.database as? any SQLDatabase,
+                try await sql.raw("SELECT COUNT(*) AS count FROM custody_entries").first(decoding: Row.self)?.count == 0
+            else { return }
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
                     kind: .logCreated, occurredAt: now, actor: "system", recordID: "log",
@@ -166,7 +181,7 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     /// On SQLite, the group committer's batch: counters and rows accumulate there and are written once.
     var batch: SQLiteBatch? = nil
 
-    var custodyLog: any CustodyLog { HashChainCustodyLog(database: database, random: random, batch: batch) }
+    var custodyLog: any CustodyLog { MerkleCustodyLog(database: database, random: random, batch: batch) }
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
 

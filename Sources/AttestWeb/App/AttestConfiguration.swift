@@ -29,6 +29,23 @@ public struct AttestConfiguration: Sendable {
     public var sqliteSynchronous = FluentReportStore.SQLiteSynchronous.full
     /// Lifetime of a follow-up sign-in, in seconds (`ATTEST_FOLLOW_UP_SESSION_SECONDS`, default 1800).
     public var followUpSessionSeconds = 1800
+    /// The custody log's checkpoint origin (`ATTEST_LOG_ORIGIN`; default: the public URL without its scheme,
+    /// plus `/log`). Keep it fixed once checkpoints are published.
+    public var logOrigin: String?
+    /// The checkpoint signing key as a signer-key string (`ATTEST_LOG_SIGNING_KEY`); a seed file in the data
+    /// directory otherwise (`keys/log-signing.seed`, created on first run). Its key name is the origin.
+    public var logSigningKey: String?
+    /// Publish a checkpoint after this many new entries (`ATTEST_CHECKPOINT_ENTRIES`, default 1000)…
+    public var checkpointEntries = 1000
+    /// …or after this many seconds with any new entry (`ATTEST_CHECKPOINT_SECONDS`, default 10).
+    public var checkpointSeconds = 10
+
+    /// The origin line of checkpoints.
+    public var effectiveLogOrigin: String {
+        if let logOrigin { return logOrigin }
+        let withoutScheme = publicURL.split(separator: "://", maxSplits: 1).last.map(String.init) ?? publicURL
+        return withoutScheme + "/log"
+    }
 
     /// Whether cookies must carry `Secure`.
     public var usesTLS: Bool { publicURL.lowercased().hasPrefix("https://") }
@@ -117,6 +134,17 @@ public struct AttestConfiguration: Sendable {
             try integer("ATTEST_RATE_LIMIT_PER_MINUTE", 0...1_000_000) ?? configuration.rateLimitPerMinute
         configuration.followUpSessionSeconds =
             try integer("ATTEST_FOLLOW_UP_SESSION_SECONDS", 60...86_400) ?? configuration.followUpSessionSeconds
+        if let value = environment["ATTEST_LOG_ORIGIN"], !value.isEmpty {
+            guard !value.contains("+"), !value.unicodeScalars.contains(where: { $0.properties.isWhitespace }),
+                value.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value != 0x7f })
+            else { throw Error(variable: "ATTEST_LOG_ORIGIN", reason: "must have no spaces, control characters or '+'") }
+            configuration.logOrigin = value
+        }
+        configuration.logSigningKey = environment["ATTEST_LOG_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.checkpointEntries =
+            try integer("ATTEST_CHECKPOINT_ENTRIES", 1...10_000_000) ?? configuration.checkpointEntries
+        configuration.checkpointSeconds =
+            try integer("ATTEST_CHECKPOINT_SECONDS", 1...86_400) ?? configuration.checkpointSeconds
         if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {
             guard ["true", "false", "1", "0"].contains(value.lowercased()) else {
                 throw Error(variable: "ATTEST_TRUST_PROXY", reason: "must be true or false")

@@ -18,6 +18,8 @@ public struct AttestServices: Sendable {
     /// The OpenAPI document served at `/api/v1/openapi.json`.
     public var openAPIDocument: Data
     let rateLimiter: RateLimiter
+    /// The custody log: proofs, tiles, checkpoints.
+    public var ledger: CustodyLedger
 
     /// Languages offered: the jurisdiction's, where a catalog exists.
     public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }

@@ -45,15 +45,31 @@ public func configure(
         isSQLite: configuration.database.isSQLite, sqliteSynchronous: configuration.sqliteSynchronous
     )
     try await store.prepare(now: clock.now())
-    // 6. Services, reachable from every handler.
+    // 6. The custody log's signing key (generated into the data directory on first run unless configured) and
+    //    its first checkpoint: a log is never published empty, and from here on never without a checkpoint.
+    let origin = configuration.effectiveLogOrigin
+    let signer = try LogSigningKey.load(
+        configured: configuration.logSigningKey,
+        fileURL: configuration.dataDirectory.appendingPathComponent("keys/log-signing.seed"), name: origin,
+        random: random
+    )
+    let ledger = CustodyLedger(store: store, signer: signer, origin: origin)
+    try await ledger.publishIfDue(now: clock.now(), policy: .always)
+    // 7. Services, reachable from every handler.
     let resources = AttestResources.directory
     app.attest = AttestServices(
         configuration: configuration, jurisdiction: jurisdiction, catalogs: catalogs, store: store, clock: clock,
         random: random, cookieKey: SymmetricKey(data: cookieSecret),
         openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
-        rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random)
+        rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger
     )
-    // 7. Views: Leaf templates from the bundle.
+    app.lifecycle.use(
+        CheckpointPublisher(
+            policy: .init(
+                entries: UInt64(configuration.checkpointEntries), seconds: TimeInterval(configuration.checkpointSeconds))
+        )
+    )
+    // 8. Views: Leaf templates from the bundle.
     app.directory.viewsDirectory = resources.appendingPathComponent("Views").path + "/"
     app.directory.publicDirectory = resources.appendingPathComponent("Public").path + "/"
     app.views.use(.leaf)
@@ -64,7 +80,7 @@ public func configure(
             sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
         )
     )
-    // 8. Request handling: body limit, middleware (outermost first), routes.
+    // 9. Request handling: body limit, middleware (outermost first), routes.
     app.routes.defaultMaxBodySize = ByteCount(value: configuration.maxBodyBytes)
     app.middleware = Middlewares()
     app.middleware.use(RequestLogMiddleware())
@@ -74,9 +90,10 @@ public func configure(
     app.middleware.use(RateLimitMiddleware(trustProxy: configuration.trustProxy))
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
     try routes(app)
-    // 9. Commands.
+    // 10. Commands.
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(SamplesCommand(), as: "samples")
+    app.asyncCommands.use(LogCommand(), as: "log")
 }
 
 /// Every route. Handlers live in their feature folders.
@@ -85,4 +102,5 @@ func routes(_ app: Application) throws {
     try app.register(collection: ReportFormController())
     try app.register(collection: FollowUpController())
     try app.register(collection: ReportsAPIController())
+    try app.register(collection: LogController())
 }

@@ -1,4 +1,5 @@
 import AttestCore
+import AttestLedger
 import Crypto
 import Vapor
 
@@ -26,6 +27,8 @@ struct FollowUpController: RouteCollection {
         var statusExplanation: String
         var receivedAt: String
         var contentHash: String
+        var custodyIndex: String
+        var proofPath: String
         var messages: [Message]
         var csrf: String
         var supplementAction: String
@@ -44,6 +47,7 @@ struct FollowUpController: RouteCollection {
         followUp.get("report", use: showStatus)
         followUp.post("supplements", use: addSupplement)
         followUp.post("sign-out", use: signOut)
+        followUp.get("proof", use: downloadProof)
     }
 
     func showSignIn(request: Request) async throws -> Response {
@@ -157,6 +161,31 @@ struct FollowUpController: RouteCollection {
         return response
     }
 
+    /// The c2sp.org/tlog-proof file for the report's `report.received` entry, against a signed checkpoint
+    /// (published on the spot if the latest one does not cover the entry yet).
+    func downloadProof(request: Request) async throws -> Response {
+        guard let (reference, code) = FollowUpSession.read(from: request) else {
+            return request.redirect(to: Paths.followUp, redirectType: .normal)
+        }
+        _ = try await request.attest.viewReportStatus.execute(reference: reference, code: code)
+        let ledger = request.attest.ledger
+        guard let index = try await ledger.entryIndex(kind: .reportReceived, recordID: "report:\(reference)") else {
+            throw Abort(.notFound)
+        }
+        var checkpoint = try await ledger.latestCheckpoint()
+        if (checkpoint?.size ?? 0) <= index {
+            checkpoint = try await ledger.publishIfDue(now: request.attest.clock.now(), policy: .always)
+        }
+        guard let checkpoint, checkpoint.size > index else { throw Abort(.serviceUnavailable) }
+        let path = try await ledger.inclusionProof(index: index, size: checkpoint.size)
+        let proof = TlogProof(index: index, path: path, checkpoint: checkpoint.note)
+        let response = Response(status: .ok, body: .init(string: proof.text))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(
+            name: .contentDisposition, value: "attachment; filename=\"\(reference).tlog-proof\"")
+        return response
+    }
+
     private func renderStatus(
         request: Request, reference: ReportReference, code: FollowUpCode, error: String?, literalError: String? = nil,
         text: String, isAdded: Bool, status: HTTPStatus
@@ -178,6 +207,10 @@ struct FollowUpController: RouteCollection {
             statusExplanation: mapping.text("status_\(view.status.rawValue)_explanation"),
             receivedAt: DisplayFormat.dateTime(view.receivedAt, language: request.language, zone: zone),
             contentHash: view.contentHash,
+            custodyIndex: try await services.ledger.entryIndex(
+                kind: .reportReceived, recordID: "report:\(view.reference)"
+            ).map(String.init) ?? "",
+            proofPath: Paths.followUpProof,
             messages: view.messages.map { message in
                 StatusContent.Message(
                     author: mapping.text("author_\(message.author.rawValue)"), isStaff: message.author == .staff,

@@ -33,6 +33,11 @@ struct AttestErrorMiddleware: AsyncMiddleware {
                     ),
                     as: .json
                 )
+            } else if request.url.path.hasPrefix("/log/") {
+                // Verifiers and scripts read these: plain text, one line.
+                response = Response(status: description.status, body: .init(string: description.message + "\n"))
+                response.headers.contentType = HTTPMediaType(
+                    type: "text", subType: "plain", parameters: ["charset": "utf-8"])
             } else {
                 response = try await Page.render(
                     "error", title: description.message,

@@ -1,4 +1,5 @@
 import AttestCore
+import AttestLedger
 import Vapor
 
 /// Errors raised by the web layer itself.
@@ -42,6 +43,8 @@ struct ErrorMapping {
         case let failure as ValidationFailure: describe(failure)
         case let error as FollowUpError: describe(error)
         case let error as TriageStatus.Error: describe(error)
+        case let error as LedgerRequestError: describe(error)
+        case let error as Merkle.Error: describe(error)
         case let abort as any AbortError: describe(status: abort.status)
         default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
@@ -100,6 +103,41 @@ struct ErrorMapping {
         switch error {
         case .forbiddenTransition:
             ErrorDescription(status: .conflict, code: "forbidden_transition", message: text("error_conflict"))
+        }
+    }
+
+    func describe(_ error: LedgerRequestError) -> ErrorDescription {
+        switch error {
+        case .invalidParameter(let name):
+            ErrorDescription(
+                status: .badRequest, code: "invalid_parameter", message: text("error_log_parameter", ["name": name]))
+        case .beyondCheckpoint(let requested, let published):
+            ErrorDescription(
+                status: .badRequest, code: "beyond_checkpoint",
+                message: text(
+                    "error_log_beyond_checkpoint", ["requested": "\(requested)", "published": "\(published)"])
+            )
+        case .invalidRange(let reason):
+            ErrorDescription(
+                status: .badRequest, code: "invalid_range", message: text("error_log_range", ["reason": reason]))
+        case .invalidTilePath:
+            ErrorDescription(status: .notFound, code: "invalid_tile_path", message: text("error_log_tile_path"))
+        case .entriesNotPublic:
+            ErrorDescription(
+                status: .forbidden, code: "entries_not_public", message: text("error_log_entries_not_public"))
+        case .noSuchCheckpoint:
+            ErrorDescription(status: .notFound, code: "no_checkpoint", message: text("error_log_no_checkpoint"))
+        }
+    }
+
+    /// Proof inputs the log refuses (request parameters are checked before these can arise).
+    func describe(_ error: Merkle.Error) -> ErrorDescription {
+        switch error {
+        case .indexOutOfRange, .invalidSizes, .wrongProofLength, .rootMismatch:
+            ErrorDescription(
+                status: .badRequest, code: "invalid_range", message: text("error_log_range", ["reason": "\(error)"]))
+        case .missingNode:
+            ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
     }
 

@@ -54,4 +54,8 @@ enum Paths {
     static let followUpSignOut = "/follow-up/sign-out"
     static let apiReports = "/api/v1/reports"
     static let openAPI = "/api/v1/openapi.json"
+    static let followUpProof = "/follow-up/proof"
+    static let integrity = "/integrity"
+    static let logCheckpoint = "/log/checkpoint"
+    static let logVerifierKey = "/log/vkey"
 }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// One custody log entry as it is hashed and stored: RFC 8785 canonical JSON of
+/// `{"actor","nonce","record","sha256","time","type","v"}`. Verifiers hash its exact bytes; Attest parses it
+/// back only to re-hash the record it names.
+public struct CustodyEntry: Equatable, Sendable {
+    /// The entry format's version.
+    public static let version = 1
+    /// The largest entry, in bytes (an entry bundle prefixes each entry with a 16-bit length).
+    public static let maxBytes = 65_535
+
+    public var kind: String
+    /// RFC 3339 UTC, whole seconds.
+    public var time: String
+    public var actor: String
+    public var recordID: String
+    /// Lower-case hex SHA-256 of the record's canonical content.
+    public var contentHash: String
+    /// 32 random bytes, base64: makes leaf hashes of low-entropy entries impossible to confirm by guessing.
+    public var nonce: String
+
+    /// Why an entry could not be made or read.
+    public enum Error: Swift.Error, Equatable {
+        case tooLarge(bytes: Int)
+        case unreadable(String)
+    }
+
+    /// The entry for `event`, with `nonce` (32 bytes).
+    public init(event: CustodyEvent, nonce: [UInt8]) {
+        kind = event.kind.rawValue
+        time = RFC3339.string(from: event.occurredAt)
+        actor = event.actor
+        recordID = event.recordID
+        contentHash = event.contentHash
+        self.nonce = Data(nonce).base64EncodedString()
+    }
+
+    /// Parses stored entry bytes. Entries written before the Merkle log name the kind `kind` and carry no `v`.
+    public init(json: Data) throws {
+        struct Wire: Decodable {
+            var type: String?
+            var kind: String?
+            var time: String
+            var actor: String
+            var record: String
+            var sha256: String
+            var nonce: String
+        }
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: json)
+        } catch {
+            throw Error.unreadable("not a custody entry object")
+        }
+        guard let kind = wire.type ?? wire.kind else { throw Error.unreadable("no type") }
+        self.kind = kind
+        time = wire.time
+        actor = wire.actor
+        recordID = wire.record
+        contentHash = wire.sha256
+        nonce = wire.nonce
+    }
+
+    /// The canonical JSON text; throws when it would exceed `maxBytes`.
+    public func canonicalJSON() throws -> String {
+        let text = JSONValue.object([
+            ("actor", .string(actor)), ("nonce", .string(nonce)), ("record", .string(recordID)),
+            ("sha256", .string(contentHash)), ("time", .string(time)), ("type", .string(kind)),
+            ("v", .integer(Self.version)),
+        ]).serialized()
+        guard text.utf8.count <= Self.maxBytes else { throw Error.tooLarge(bytes: text.utf8.count) }
+        return text
+    }
+}

@@ -1,0 +1,261 @@
+import AttestCore
+import AttestLedger
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// Recomputes the custody log from its stored entries and checks everything against it: every stored hash,
+/// every checkpoint's signature and root, the consistency of consecutive checkpoints, and every record an
+/// entry covers (re-hashed from its stored content). It catches rows changed, added, deleted or reordered
+/// behind the application's back, and names what it finds.
+public struct LogVerifier: Sendable {
+    let ledger: CustodyLedger
+    /// Entries read per query.
+    public var pageSize: UInt64 = 8_192
+
+    public init(ledger: CustodyLedger) {
+        self.ledger = ledger
+    }
+
+    /// What a verification found.
+    public struct Outcome: Sendable {
+        public var entries: UInt64 = 0
+        public var checkpoints = 0
+        public var recordsChecked = 0
+        /// Each problem, in plain words, naming the entry or record.
+        public var discrepancies: [String] = []
+        public var isClean: Bool { discrepancies.isEmpty }
+    }
+
+    private var sql: any SQLDatabase { ledger.store.database() as! any SQLDatabase }
+
+    /// Runs the verification; `progress` is told (entries done, entries total) after each page.
+    public func verify(progress: @Sendable (UInt64, UInt64) -> Void = { _, _ in }) async throws -> Outcome {
+        var outcome = Outcome()
+        let checkpoints = try await ledger.checkpoints()
+        outcome.checkpoints = checkpoints.count
+        let stored = try await ledger.size()
+        struct Counter: Decodable { var value: Int64 }
+        let appended = try await sql.select().column("value").from("sequences")
+            .where("name", .equal, SQLBind("custody")).first(decoding: Counter.self).map { UInt64($0.value + 1) } ?? 0
+        if appended > stored {
+            outcome.discrepancies.append(
+                "the log is truncated: \(appended) entries were appended, the last stored is \(Int64(stored) - 1)")
+        }
+        let total = max(stored, appended, checkpoints.last?.size ?? 0)
+        outcome.entries = stored
+
+        for checkpoint in checkpoints {
+            do {
+                let opened = try Checkpoint.open(Data(checkpoint.note.utf8), verifier: ledger.verifier)
+                if opened.size != checkpoint.size || opened.root != checkpoint.root {
+                    outcome.discrepancies.append("checkpoint \(checkpoint.size): its columns differ from its signed note")
+                }
+                if opened.origin != ledger.origin {
+                    outcome.discrepancies.append("checkpoint \(checkpoint.size): origin “\(opened.origin)” is not “\(ledger.origin)”")
+                }
+            } catch {
+                outcome.discrepancies.append("checkpoint \(checkpoint.size): the signature does not verify (\(error))")
+            }
+            if checkpoint.size > stored {
+                outcome.discrepancies.append(
+                    "the log is truncated: checkpoint \(checkpoint.size) covers \(checkpoint.size) entries, only \(stored) are stored")
+            }
+        }
+
+        var frontier = MerkleFrontier()
+        var pendingCheckpoints = checkpoints[...]
+        var received: [String: (index: UInt64, hash: String)] = [:]
+        var supplemented: [String: (index: UInt64, hash: String)] = [:]
+        var treeIsBroken = false
+        var start: UInt64 = 0
+        while start < total {
+            let end = min(start + pageSize, total)
+            let rows = Dictionary(uniqueKeysWithValues: try await ledger.entries(start..<end).map { ($0.index, $0) })
+            var storedNodes: [TreeNode: TreeHash] = [:]
+            var level = 0
+            while level < 64, (end - 1) >> UInt64(level) > 0 || level == 0 {
+                let positions = (start >> UInt64(level))..<(((end - 1) >> UInt64(level)) + 1)
+                storedNodes.merge(try await CustodyStorage.hashes(level: level, positions: positions, on: sql)) { $1 }
+                level += 1
+            }
+            for index in start..<end {
+                let row = rows[index]
+                var leaf: TreeHash?
+                if let row {
+                    leaf = TreeHash.leaf(Data(row.entry.utf8))
+                    check(row, into: &outcome, received: &received, supplemented: &supplemented)
+                    if let storedLeaf = storedNodes[TreeNode(level: 0, index: index)], storedLeaf != leaf {
+                        outcome.discrepancies.append(
+                            "entry \(index) (\(row.recordID)): its bytes do not match its stored leaf hash (changed or moved?)")
+                    }
+                } else if index < stored || index < total {
+                    outcome.discrepancies.append("entry \(index) is missing (deleted?)")
+                    leaf = storedNodes[TreeNode(level: 0, index: index)]
+                }
+                guard let leaf, !treeIsBroken else {
+                    treeIsBroken = true
+                    continue
+                }
+                frontier.append(leaf) { node, hash in
+                    guard node.level > 0 else { return }
+                    if let storedHash = storedNodes[node], storedHash != hash {
+                        outcome.discrepancies.append("stored tree node \(node) does not match the entries below it")
+                    } else if storedNodes[node] == nil {
+                        outcome.discrepancies.append("stored tree node \(node) is missing")
+                    }
+                }
+                if storedNodes[TreeNode(level: 0, index: index)] == nil, row != nil {
+                    outcome.discrepancies.append("entry \(index): its leaf hash is not stored")
+                }
+                while let next = pendingCheckpoints.first, next.size <= frontier.size {
+                    pendingCheckpoints.removeFirst()
+                    if next.size == frontier.size, frontier.root != next.root {
+                        outcome.discrepancies.append(
+                            "checkpoint \(next.size): its root does not match the tree recomputed from the entries")
+                    }
+                }
+            }
+            start = end
+            progress(min(end, stored), stored)
+        }
+
+        try await checkConsistency(of: checkpoints, into: &outcome)
+        try await checkRecords(received: received, supplemented: supplemented, into: &outcome)
+        try await checkHashCount(size: stored, into: &outcome)
+        return outcome
+    }
+
+    private func check(
+        _ row: CustodyLedger.StoredEntry, into outcome: inout Outcome,
+        received: inout [String: (index: UInt64, hash: String)],
+        supplemented: inout [String: (index: UInt64, hash: String)]
+    ) {
+        guard let entry = try? CustodyEntry(json: Data(row.entry.utf8)) else {
+            outcome.discrepancies.append("entry \(row.index) is not a readable custody entry")
+            return
+        }
+        if row.entry.utf8.count > CustodyEntry.maxBytes {
+            outcome.discrepancies.append("entry \(row.index) is larger than \(CustodyEntry.maxBytes) bytes")
+        }
+        if entry.kind != row.kind || entry.recordID != row.recordID {
+            outcome.discrepancies.append("entry \(row.index): its indexed columns differ from its bytes (\(row.recordID))")
+        }
+        switch CustodyEventKind(rawValue: entry.kind) {
+        case .reportReceived:
+            received[entry.recordID] = (row.index, entry.contentHash)
+        case .reportSupplemented:
+            supplemented[entry.recordID] = (row.index, entry.contentHash)
+        case nil:
+            outcome.discrepancies.append("entry \(row.index) has an unknown type “\(entry.kind)”")
+        default:
+            break
+        }
+    }
+
+    private func checkConsistency(of checkpoints: [PublishedCheckpoint], into outcome: inout Outcome) async throws {
+        for (old, new) in zip(checkpoints, checkpoints.dropFirst()) where new.size <= (try await ledger.size()) {
+            do {
+                let proof = try await ledger.consistencyProof(old: old.size, new: new.size)
+                try Merkle.verifyConsistency(
+                    old: old.size, new: new.size, oldRoot: old.root, newRoot: new.root, proof: proof)
+            } catch {
+                outcome.discrepancies.append("checkpoints \(old.size) and \(new.size) are not consistent (\(error))")
+            }
+        }
+    }
+
+    private func checkRecords(
+        received: [String: (index: UInt64, hash: String)], supplemented: [String: (index: UInt64, hash: String)],
+        into outcome: inout Outcome
+    ) async throws {
+        struct ReportRow: Decodable {
+            var reference: String
+            var content_json: String
+            var content_hash: String
+        }
+        var seen = Set<String>()
+        var offset = 0
+        while true {
+            let rows = try await sql.select().columns("reference", "content_json", "content_hash").from("reports")
+                .orderBy("reference").limit(Int(pageSize)).offset(offset).all(decoding: ReportRow.self)
+            for row in rows {
+                let recordID = "report:\(row.reference)"
+                seen.insert(recordID)
+                outcome.recordsChecked += 1
+                let hash = ContentHash.sha256Hex(row.content_json)
+                guard let entry = received[recordID] else {
+                    outcome.discrepancies.append(
+                        "\(recordID) has no report.received entry (added behind the application's back?)")
+                    continue
+                }
+                if hash != entry.hash || row.content_hash != entry.hash {
+                    outcome.discrepancies.append(
+                        "\(recordID): its stored content does not match custody entry \(entry.index) (changed?)")
+                }
+            }
+            guard rows.count == Int(pageSize) else { break }
+            offset += rows.count
+        }
+        for (recordID, entry) in received where !seen.contains(recordID) {
+            outcome.discrepancies.append("\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
+        }
+
+        struct MessageRow: Decodable {
+            var id: UUID
+            var reference: String
+            var author: String
+            var body: String
+            var created_at: Date
+            var content_hash: String
+        }
+        var seenMessages = Set<String>()
+        offset = 0
+        while true {
+            let rows = try await sql.select()
+                .column(SQLColumn("id", table: "m")).column(SQLColumn("reference", table: "r"))
+                .column(SQLColumn("author", table: "m")).column(SQLColumn("body", table: "m"))
+                .column(SQLColumn("created_at", table: "m")).column(SQLColumn("content_hash", table: "m"))
+                .from(SQLAlias(SQLIdentifier("report_messages"), as: SQLIdentifier("m")))
+                .join(
+                    SQLAlias(SQLIdentifier("reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
+                    on: SQLColumn("report_id", table: "m"), .equal, SQLColumn("id", table: "r"))
+                .where(SQLColumn("author", table: "m"), .equal, SQLBind(ThreadMessage.Author.reporter.rawValue))
+                .orderBy(SQLColumn("id", table: "m")).limit(Int(pageSize)).offset(offset)
+                .all(decoding: MessageRow.self)
+            for row in rows {
+                let recordID = "report:\(row.reference)/message:\(Identifier<ThreadMessage>(row.id))"
+                seenMessages.insert(recordID)
+                outcome.recordsChecked += 1
+                guard let entry = supplemented[recordID] else {
+                    outcome.discrepancies.append(
+                        "\(recordID) has no report.supplemented entry (added behind the application's back?)")
+                    continue
+                }
+                let hash = ReportReference(row.reference).map {
+                    ThreadMessage.contentHash(reference: $0, author: .reporter, body: row.body, createdAt: row.created_at)
+                }
+                if hash != entry.hash || row.content_hash != entry.hash {
+                    outcome.discrepancies.append(
+                        "\(recordID): its stored content does not match custody entry \(entry.index) (changed?)")
+                }
+            }
+            guard rows.count == Int(pageSize) else { break }
+            offset += rows.count
+        }
+        for (recordID, entry) in supplemented where !seenMessages.contains(recordID) {
+            outcome.discrepancies.append("\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
+        }
+    }
+
+    /// A tree of n leaves stores exactly 2n − popcount(n) complete subtrees.
+    private func checkHashCount(size: UInt64, into outcome: inout Outcome) async throws {
+        struct Row: Decodable { var count: Int64 }
+        let row = try await sql.raw("SELECT COUNT(*) AS count FROM custody_hashes").first(decoding: Row.self)
+        let expected = 2 * size - UInt64(size.nonzeroBitCount)
+        let actual = UInt64(row?.count ?? 0)
+        if actual > expected {
+            outcome.discrepancies.append("\(actual - expected) stored tree hashes lie beyond the log's \(size) entries")
+        }
+    }
+}
