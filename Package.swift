@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(
             name: "AttestWebTests",
             dependencies: [
+                "AttestLedger",
                 "AttestWeb",
                 "AttestTestSupport",
                 .product(name: "VaporTesting", package: "vapor"),

@@ -17,6 +17,8 @@ enum LedgerRequestError: Error, Equatable {
     case entriesNotPublic
     /// No checkpoint of that size was published.
     case noSuchCheckpoint
+    /// The tile is beyond the latest checkpoint.
+    case tileNotPublished(published: UInt64)
 }
 
 /// `/log/…`: the custody log for verifiers (c2sp.org/tlog-tiles layout: checkpoint, hash tiles) plus
@@ -63,7 +65,9 @@ struct LogController: RouteCollection {
         guard let tile = Tile(components: components) else { throw LedgerRequestError.invalidTilePath }
         guard tile.level != nil else { throw LedgerRequestError.entriesNotPublic }
         let size = try await request.attest.ledger.latestCheckpoint()?.size ?? 0
-        guard let data = try await request.attest.ledger.hashTile(tile, size: size) else { throw Abort(.notFound) }
+        guard let data = try await request.attest.ledger.hashTile(tile, size: size) else {
+            throw LedgerRequestError.tileNotPublished(published: size)
+        }
         let response = Response(status: .ok, body: .init(data: data))
         response.headers.contentType = .binary
         response.headers.replaceOrAdd(

@@ -127,6 +127,10 @@ struct ErrorMapping {
                 status: .forbidden, code: "entries_not_public", message: text("error_log_entries_not_public"))
         case .noSuchCheckpoint:
             ErrorDescription(status: .notFound, code: "no_checkpoint", message: text("error_log_no_checkpoint"))
+        case .tileNotPublished(let published):
+            ErrorDescription(
+                status: .notFound, code: "tile_not_published",
+                message: text("error_log_tile_not_published", ["published": "\(published)"]))
         }
     }
 
