@@ -20,6 +20,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AttestCore", package: rootIdentity),
+                .product(name: "AttestLedger", package: rootIdentity),
+                .product(name: "AttestPersistence", package: rootIdentity),
                 .product(name: "AttestWeb", package: rootIdentity),
             ],
             path: "Benchmarks/AttestBenchmarks",

@@ -1,14 +1,18 @@
-@testable import AttestLedger
 import Foundation
 import Testing
 
+@testable import AttestLedger
+
 /// The custody-log spec's §7.1 leaves d0…d7.
-let specLeaves: [Data] = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f"].map { hex in
-    Data(stride(from: 0, to: hex.count, by: 2).map { offset in
-        let start = hex.index(hex.startIndex, offsetBy: offset)
-        return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
-    })
+let specLeaves: [Data] = [
+    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+].map { hex in
+    Data(
+        stride(from: 0, to: hex.count, by: 2).map { offset in
+            let start = hex.index(hex.startIndex, offsetBy: offset)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+        })
 }
 
 func b64(_ text: String) -> TreeHash { TreeHash(base64: text)! }
@@ -17,13 +21,20 @@ func b64(_ text: String) -> TreeHash { TreeHash(base64: text)! }
 struct MerkleTests {
     let tree = ReferenceTree(leaves: specLeaves.map { TreeHash.leaf($0) })
     let named: [String: TreeHash] = [
-        "L0": b64("bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="), "L1": b64("lqKW0iTyhcZ77pPDD4owkVfw2qNdxbh+QQt4YwoJz8c="),
-        "L2": b64("ApjRIpBtz8EIkstTpzmS/FufST6kybrbJ7eRtBJ6f+c="), "L3": b64("B1Bqhf2d0vEg62lPhgEeW7RmLlxBWmKRcDPUqWJEh+c="),
-        "L4": b64("vBoGQ7EuTS18d5GPROD095qDi2z57FtcKD4fTYhZnms="), "L5": b64("QnGia+DYqE8L1UyMMC58s6O10fpngKQLzOKHNHfatlg="),
-        "L6": b64("sIaT7C5yFZcTBkHoIR5+7cy0wmQTlj7ubB4u0W/7Gl8="), "L7": b64("Rvb/rdPQagn/PFhg0nVci5gZ2330QlF4jH2OMYDejrE="),
-        "N1.0": b64("+sVCA+fMaWzw38tCySodnbr3CtnmIfS9jZhmLwDjwSU="), "N1.1": b64("Xwg/ChozygdqlSeYMlgNs+DvRYS9/x9UyKNg9Q3jAx4="),
-        "N1.2": b64("DrxdNDf74tsVi58Sah0RjjCBgQMdCpSfje3t68VY72o="), "N1.3": b64("yoVOoSjtBQtBs1/8G4e46yveRh6eO1WW7Oa51ZdaCuA="),
-        "N2.0": b64("037kGJdt2VdTwcc4Yrk5j6Kiz5tP8P3+izDNlSCWFLc="), "N2.1": b64("a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ="),
+        "L0": b64("bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="),
+        "L1": b64("lqKW0iTyhcZ77pPDD4owkVfw2qNdxbh+QQt4YwoJz8c="),
+        "L2": b64("ApjRIpBtz8EIkstTpzmS/FufST6kybrbJ7eRtBJ6f+c="),
+        "L3": b64("B1Bqhf2d0vEg62lPhgEeW7RmLlxBWmKRcDPUqWJEh+c="),
+        "L4": b64("vBoGQ7EuTS18d5GPROD095qDi2z57FtcKD4fTYhZnms="),
+        "L5": b64("QnGia+DYqE8L1UyMMC58s6O10fpngKQLzOKHNHfatlg="),
+        "L6": b64("sIaT7C5yFZcTBkHoIR5+7cy0wmQTlj7ubB4u0W/7Gl8="),
+        "L7": b64("Rvb/rdPQagn/PFhg0nVci5gZ2330QlF4jH2OMYDejrE="),
+        "N1.0": b64("+sVCA+fMaWzw38tCySodnbr3CtnmIfS9jZhmLwDjwSU="),
+        "N1.1": b64("Xwg/ChozygdqlSeYMlgNs+DvRYS9/x9UyKNg9Q3jAx4="),
+        "N1.2": b64("DrxdNDf74tsVi58Sah0RjjCBgQMdCpSfje3t68VY72o="),
+        "N1.3": b64("yoVOoSjtBQtBs1/8G4e46yveRh6eO1WW7Oa51ZdaCuA="),
+        "N2.0": b64("037kGJdt2VdTwcc4Yrk5j6Kiz5tP8P3+izDNlSCWFLc="),
+        "N2.1": b64("a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ="),
     ]
     let roots: [TreeHash] = [
         "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=",
@@ -67,7 +78,8 @@ struct MerkleTests {
     @Test(
         "Consistency proofs match the spec's vectors and verify (§7.3)",
         arguments: [
-            (1, 1, [String]()), (1, 8, ["L1", "N1.1", "N2.1"]), (6, 8, ["N1.2", "N1.3", "N2.0"]), (2, 5, ["N1.1", "L4"]),
+            (1, 1, [String]()), (1, 8, ["L1", "N1.1", "N2.1"]), (6, 8, ["N1.2", "N1.3", "N2.0"]),
+            (2, 5, ["N1.1", "L4"]),
             (6, 7, ["N1.2", "L6", "N2.0"]), (3, 8, ["L2", "L3", "N1.0", "N2.1"]), (7, 8, ["L6", "L7", "N1.2", "N2.0"]),
         ])
     func consistencyVectors(old: UInt64, new: UInt64, expected: [String]) throws {

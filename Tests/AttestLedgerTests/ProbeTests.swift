@@ -1,6 +1,7 @@
-@testable import AttestLedger
 import Foundation
 import Testing
+
+@testable import AttestLedger
 
 /// The transparency-dev/merkle proof probes (Tests/AttestLedgerTests/Vectors, Apache-2.0): a happy path and
 /// the must-fail variations of each, run through Attest's verifiers.
@@ -32,8 +33,10 @@ struct ProbeTests {
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "json" }
             .sorted { $0.path < $1.path }
         return try files.map { url in
-            (url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent,
-                try JSONDecoder().decode(Probe.self, from: Data(contentsOf: url)))
+            (
+                url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent,
+                try JSONDecoder().decode(Probe.self, from: Data(contentsOf: url))
+            )
         }
     }
 

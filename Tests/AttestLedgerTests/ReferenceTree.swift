@@ -1,6 +1,7 @@
-@testable import AttestLedger
 import Foundation
 import Testing
+
+@testable import AttestLedger
 
 /// RFC 6962 §2.1 written as its recursive definitions, over leaf hashes in memory: the reference the
 /// stored-node algorithms are checked against.
@@ -77,4 +78,3 @@ func storedInclusionProof(index: UInt64, size: UInt64, nodes: [TreeNode: TreeHas
 func storedConsistencyProof(old: UInt64, new: UInt64, nodes: [TreeNode: TreeHash]) throws -> [TreeHash] {
     try Merkle.consistencyRanges(old: old, new: new).map { try #require(Merkle.hash(of: $0) { nodes[$0] }) }
 }
-

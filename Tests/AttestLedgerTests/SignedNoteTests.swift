@@ -1,14 +1,16 @@
-@testable import AttestLedger
 import Crypto
 import Foundation
 import Testing
+
+@testable import AttestLedger
 
 @Suite("Signed notes and checkpoints (C2SP)")
 struct SignedNoteTests {
     static let peterSkey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
     static let peterVkey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
     static let enochVkey = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-    static let text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+    static let text =
+        "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
     static let peterLine =
         "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
     static let enochLine =
@@ -32,9 +34,10 @@ struct SignedNoteTests {
         let peter = try NoteVerifier(vkey: Self.peterVkey)
         let enoch = try NoteVerifier(vkey: Self.enochVkey)
         let both = Self.text + "\n" + Self.peterLine + Self.enochLine
-        #expect(try SignedNote.open(Data(both.utf8), verifiers: [peter, enoch]).verified.map(\.name) == [
-            "PeterNeumann", "EnochRoot",
-        ])
+        #expect(
+            try SignedNote.open(Data(both.utf8), verifiers: [peter, enoch]).verified.map(\.name) == [
+                "PeterNeumann", "EnochRoot",
+            ])
         #expect(try SignedNote.open(Data(both.utf8), verifiers: [enoch]).text == Self.text)
         #expect(throws: NoteError.unverified) {
             try SignedNote.open(Data((Self.text + "\n" + Self.enochLine).utf8), verifiers: [peter])
@@ -105,22 +108,27 @@ struct SignedNoteTests {
     func endToEndCheckpoint() throws {
         let signer = try NoteSigner(name: "example.org/custody-log-test", seed: Data(0..<32))
         #expect(signer.verifier.keyIDHex == "011cef4e")
-        #expect(signer.verifier.vkey == "example.org/custody-log-test+011cef4e+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4")
+        #expect(
+            signer.verifier.vkey == "example.org/custody-log-test+011cef4e+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
+        )
         var frontier = MerkleFrontier()
         for leaf in specLeaves.prefix(7) { frontier.append(TreeHash.leaf(leaf)) }
         let seven = try Checkpoint(origin: signer.name, size: 7, root: frontier.root).signed(by: signer)
-        #expect(seven.hasSuffix(
-            "\n— example.org/custody-log-test ARzvTgpCD0X/gWRVA686N45d3Ieei1Hd4FRXm5RAxyXEqFp90gSkXt3Sev/Lr2q/lGamlGSYeixx8WMZo3ejaRQpTwg=\n"))
+        #expect(
+            seven.hasSuffix(
+                "\n— example.org/custody-log-test ARzvTgpCD0X/gWRVA686N45d3Ieei1Hd4FRXm5RAxyXEqFp90gSkXt3Sev/Lr2q/lGamlGSYeixx8WMZo3ejaRQpTwg=\n"
+            ))
         frontier.append(TreeHash.leaf(specLeaves[7]))
         let eight = try Checkpoint(origin: signer.name, size: 8, root: frontier.root).signed(by: signer)
-        #expect(eight == """
-            example.org/custody-log-test
-            8
-            XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=
+        #expect(
+            eight == """
+                example.org/custody-log-test
+                8
+                XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=
 
-            — example.org/custody-log-test ARzvTn1F0Ev3QVTVTfUivxf1t4F7TJul7iHawnMPSLBmoEAZ5upNiTB132R5D6D38eO8urjeCrshWYMn9Gj+HkFJyw8=
+                — example.org/custody-log-test ARzvTn1F0Ev3QVTVTfUivxf1t4F7TJul7iHawnMPSLBmoEAZ5upNiTB132R5D6D38eO8urjeCrshWYMn9Gj+HkFJyw8=
 
-            """)
+                """)
         let opened = try Checkpoint.open(Data(eight.utf8), verifier: signer.verifier)
         #expect(opened.size == 8 && opened.root == frontier.root && opened.origin == signer.name)
     }
@@ -147,9 +155,12 @@ struct SignedNoteTests {
     @Test(
         "Checkpoint bodies must be exactly origin, size and root",
         arguments: [
-            "o\n5\n", "o\n05\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n", "o\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0\n",
-            "o\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\next\n", "\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
-            "o\n-5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n", "o\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=",
+            "o\n5\n", "o\n05\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
+            "o\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0\n",
+            "o\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\next\n",
+            "\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
+            "o\n-5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
+            "o\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=",
         ])
     func malformedCheckpoints(text: String) {
         #expect(throws: NoteError.self) { try Checkpoint(text: text) }
@@ -158,9 +169,10 @@ struct SignedNoteTests {
 
 extension Data {
     init(hexString: String) {
-        self.init(stride(from: 0, to: hexString.count, by: 2).map { offset in
-            let start = hexString.index(hexString.startIndex, offsetBy: offset)
-            return UInt8(hexString[start..<hexString.index(start, offsetBy: 2)], radix: 16)!
-        })
+        self.init(
+            stride(from: 0, to: hexString.count, by: 2).map { offset in
+                let start = hexString.index(hexString.startIndex, offsetBy: offset)
+                return UInt8(hexString[start..<hexString.index(start, offsetBy: 2)], radix: 16)!
+            })
     }
 }

@@ -1,6 +1,7 @@
-@testable import AttestLedger
 import Foundation
 import Testing
+
+@testable import AttestLedger
 
 @Suite("Tiles (C2SP tlog-tiles) and offline proofs (tlog-proof)")
 struct TileTests {
@@ -22,7 +23,8 @@ struct TileTests {
     @Test(
         "Malformed tile paths are refused",
         arguments: [
-            "0", "0/5", "0/0005", "64/000", "-1/000", "0/x000/005", "0/001.p/0", "0/001.p/256", "0/001.p/07", "0/001/x002",
+            "0", "0/5", "0/0005", "64/000", "-1/000", "0/x000/005", "0/001.p/0", "0/001.p/256", "0/001.p/07",
+            "0/001/x002",
             "0/x1000/000", "entries/abc", "0/001.p",
         ])
     func malformedPaths(path: String) {

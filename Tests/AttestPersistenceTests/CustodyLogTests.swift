@@ -19,7 +19,8 @@ struct CustodyLogTests {
         var receipts: [SubmitReport.Receipt] = []
         for index in 1...3 {
             receipts.append(
-                try await services.submitReport.execute(.init(submission: .minimal(narrative: "Report number \(index)"))))
+                try await services.submitReport.execute(
+                    .init(submission: .minimal(narrative: "Report number \(index)"))))
         }
         _ = try await services.addSupplement.execute(
             reference: receipts[0].reference, code: receipts[0].followUpCode, text: "One more thing.")
@@ -35,7 +36,9 @@ struct CustodyLogTests {
         try #require(harness.app.db as? any SQLDatabase)
     }
 
-    @Test("An untouched log verifies: every entry, stored hash, checkpoint and record", arguments: FluentReportStoreTests.databases)
+    @Test(
+        "An untouched log verifies: every entry, stored hash, checkpoint and record",
+        arguments: FluentReportStoreTests.databases)
     func clean(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in
             _ = try await populated(harness)
@@ -47,7 +50,9 @@ struct CustodyLogTests {
         }
     }
 
-    @Test("A report's narrative changed in the database is caught and the report named", arguments: FluentReportStoreTests.databases)
+    @Test(
+        "A report's narrative changed in the database is caught and the report named",
+        arguments: FluentReportStoreTests.databases)
     func changedNarrative(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in
             _ = try await populated(harness)
@@ -56,7 +61,9 @@ struct CustodyLogTests {
             ).run()
             let found = try await verify(harness)
             #expect(found.count == 1)
-            #expect(found.first?.contains("report:R-2026-000002: its stored content does not match custody entry 2") == true)
+            #expect(
+                found.first?.contains("report:R-2026-000002: its stored content does not match custody entry 2") == true
+            )
         }
     }
 
@@ -77,7 +84,10 @@ struct CustodyLogTests {
         try await withAttest(postgres: postgres) { harness in
             _ = try await populated(harness)
             try await sql(harness).raw("DELETE FROM reports WHERE reference = 'R-2026-000003'").run()
-            #expect(try await verify(harness) == ["report:R-2026-000003, named by custody entry 3, does not exist (deleted?)"])
+            #expect(
+                try await verify(harness) == [
+                    "report:R-2026-000003, named by custody entry 3, does not exist (deleted?)"
+                ])
         }
     }
 
@@ -99,13 +109,20 @@ struct CustodyLogTests {
             let database = try sql(harness)
             struct Row: Decodable { var entry: String }
             let first = try #require(
-                try await database.raw("SELECT entry FROM custody_entries WHERE entry_index = 1").first(decoding: Row.self))
+                try await database.raw("SELECT entry FROM custody_entries WHERE entry_index = 1").first(
+                    decoding: Row.self))
             let second = try #require(
-                try await database.raw("SELECT entry FROM custody_entries WHERE entry_index = 2").first(decoding: Row.self))
-            try await database.raw("UPDATE custody_entries SET entry = \(bind: second.entry) WHERE entry_index = 1").run()
-            try await database.raw("UPDATE custody_entries SET entry = \(bind: first.entry) WHERE entry_index = 2").run()
+                try await database.raw("SELECT entry FROM custody_entries WHERE entry_index = 2").first(
+                    decoding: Row.self))
+            try await database.raw("UPDATE custody_entries SET entry = \(bind: second.entry) WHERE entry_index = 1")
+                .run()
+            try await database.raw("UPDATE custody_entries SET entry = \(bind: first.entry) WHERE entry_index = 2")
+                .run()
             let found = try await verify(harness)
-            #expect(found.contains { $0.hasPrefix("entry 1 (report:R-2026-000001): its bytes do not match its stored leaf hash") })
+            #expect(
+                found.contains {
+                    $0.hasPrefix("entry 1 (report:R-2026-000001): its bytes do not match its stored leaf hash")
+                })
             #expect(found.contains { $0.hasPrefix("entry 2 (report:R-2026-000002): its bytes do not match") })
         }
     }
@@ -119,8 +136,13 @@ struct CustodyLogTests {
             try await database.raw("DELETE FROM custody_hashes WHERE position >= 1 AND level > 0").run()
             try await database.raw("DELETE FROM custody_hashes WHERE position >= 3").run()
             let found = try await verify(harness)
-            #expect(found.contains { $0.hasPrefix("the log is truncated: checkpoint 5 covers 5 entries, only 3 are stored") })
-            #expect(found.contains { $0.hasPrefix("report:R-2026-000003, named by custody entry 3, does not exist") } == false)
+            #expect(
+                found.contains {
+                    $0.hasPrefix("the log is truncated: checkpoint 5 covers 5 entries, only 3 are stored")
+                })
+            #expect(
+                found.contains { $0.hasPrefix("report:R-2026-000003, named by custody entry 3, does not exist") }
+                    == false)
             #expect(found.contains { $0.hasPrefix("report:R-2026-000003 has no report.received entry") })
         }
     }
@@ -129,7 +151,9 @@ struct CustodyLogTests {
     func forgedCheckpoint(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in
             _ = try await populated(harness)
-            try await sql(harness).raw("UPDATE custody_checkpoints SET note = REPLACE(note, '\n5\n', '\n4\n') WHERE size = 5").run()
+            try await sql(harness).raw(
+                "UPDATE custody_checkpoints SET note = REPLACE(note, '\n5\n', '\n4\n') WHERE size = 5"
+            ).run()
             let found = try await verify(harness)
             #expect(found.contains { $0.hasPrefix("checkpoint 5: the signature does not verify") })
         }
@@ -159,7 +183,8 @@ struct CustodyLogTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attest-key-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("keys/log-signing.seed")
-        let first = try LogSigningKey.load(configured: nil, fileURL: file, name: "example.org/log", random: SeededRandom())
+        let first = try LogSigningKey.load(
+            configured: nil, fileURL: file, name: "example.org/log", random: SeededRandom())
         let again = try LogSigningKey.load(
             configured: nil, fileURL: file, name: "example.org/log", random: SeededRandom(seed: 99))
         #expect(first.verifier == again.verifier)

@@ -71,7 +71,8 @@ struct FluentReportStoreTests {
         }
     }
 
-    @Test("Concurrent submissions get distinct references and a gapless custody log that verifies", arguments: databases)
+    @Test(
+        "Concurrent submissions get distinct references and a gapless custody log that verifies", arguments: databases)
     func concurrency(postgres: Bool) async throws {
         try await withAttest(postgres: postgres) { harness in
             let services = harness.app.attest

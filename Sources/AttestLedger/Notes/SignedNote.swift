@@ -84,7 +84,9 @@ extension String.UTF8View {
         var found: [String.Index] = []
         var offset = 0
         while offset + needle.count <= bytes.count {
-            if bytes[offset..<(offset + needle.count)].elementsEqual(needle) { found.append(index(startIndex, offsetBy: offset)) }
+            if bytes[offset..<(offset + needle.count)].elementsEqual(needle) {
+                found.append(index(startIndex, offsetBy: offset))
+            }
             offset += 1
         }
         return found

@@ -44,7 +44,8 @@ public struct CustodyLedger: Sendable {
     /// How many entries are committed.
     public func size() async throws -> UInt64 {
         struct Row: Decodable { var size: Int64? }
-        let row = try await sql.raw("SELECT MAX(entry_index) + 1 AS size FROM custody_entries").first(decoding: Row.self)
+        let row = try await sql.raw("SELECT MAX(entry_index) + 1 AS size FROM custody_entries").first(
+            decoding: Row.self)
         return UInt64(row?.size ?? 0)
     }
 

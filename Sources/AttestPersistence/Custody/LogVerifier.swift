@@ -36,7 +36,8 @@ public struct LogVerifier: Sendable {
         outcome.checkpoints = checkpoints.count
         let stored = try await ledger.size()
         struct Counter: Decodable { var value: Int64 }
-        let appended = try await sql.select().column("value").from("sequences")
+        let appended =
+            try await sql.select().column("value").from("sequences")
             .where("name", .equal, SQLBind("custody")).first(decoding: Counter.self).map { UInt64($0.value + 1) } ?? 0
         if appended > stored {
             outcome.discrepancies.append(
@@ -49,17 +50,20 @@ public struct LogVerifier: Sendable {
             do {
                 let opened = try Checkpoint.open(Data(checkpoint.note.utf8), verifier: ledger.verifier)
                 if opened.size != checkpoint.size || opened.root != checkpoint.root {
-                    outcome.discrepancies.append("checkpoint \(checkpoint.size): its columns differ from its signed note")
+                    outcome.discrepancies.append(
+                        "checkpoint \(checkpoint.size): its columns differ from its signed note")
                 }
                 if opened.origin != ledger.origin {
-                    outcome.discrepancies.append("checkpoint \(checkpoint.size): origin “\(opened.origin)” is not “\(ledger.origin)”")
+                    outcome.discrepancies.append(
+                        "checkpoint \(checkpoint.size): origin “\(opened.origin)” is not “\(ledger.origin)”")
                 }
             } catch {
                 outcome.discrepancies.append("checkpoint \(checkpoint.size): the signature does not verify (\(error))")
             }
             if checkpoint.size > stored {
                 outcome.discrepancies.append(
-                    "the log is truncated: checkpoint \(checkpoint.size) covers \(checkpoint.size) entries, only \(stored) are stored")
+                    "the log is truncated: checkpoint \(checkpoint.size) covers \(checkpoint.size) entries, only \(stored) are stored"
+                )
             }
         }
 
@@ -87,7 +91,8 @@ public struct LogVerifier: Sendable {
                     check(row, into: &outcome, received: &received, supplemented: &supplemented)
                     if let storedLeaf = storedNodes[TreeNode(level: 0, index: index)], storedLeaf != leaf {
                         outcome.discrepancies.append(
-                            "entry \(index) (\(row.recordID)): its bytes do not match its stored leaf hash (changed or moved?)")
+                            "entry \(index) (\(row.recordID)): its bytes do not match its stored leaf hash (changed or moved?)"
+                        )
                     }
                 } else if index < stored || index < total {
                     outcome.discrepancies.append("entry \(index) is missing (deleted?)")
@@ -139,7 +144,8 @@ public struct LogVerifier: Sendable {
             outcome.discrepancies.append("entry \(row.index) is larger than \(CustodyEntry.maxBytes) bytes")
         }
         if entry.kind != row.kind || entry.recordID != row.recordID {
-            outcome.discrepancies.append("entry \(row.index): its indexed columns differ from its bytes (\(row.recordID))")
+            outcome.discrepancies.append(
+                "entry \(row.index): its indexed columns differ from its bytes (\(row.recordID))")
         }
         switch CustodyEventKind(rawValue: entry.kind) {
         case .reportReceived:
@@ -198,7 +204,8 @@ public struct LogVerifier: Sendable {
             offset += rows.count
         }
         for (recordID, entry) in received where !seen.contains(recordID) {
-            outcome.discrepancies.append("\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
+            outcome.discrepancies.append(
+                "\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
         }
 
         struct MessageRow: Decodable {
@@ -219,7 +226,8 @@ public struct LogVerifier: Sendable {
                 .from(SQLAlias(SQLIdentifier("report_messages"), as: SQLIdentifier("m")))
                 .join(
                     SQLAlias(SQLIdentifier("reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
-                    on: SQLColumn("report_id", table: "m"), .equal, SQLColumn("id", table: "r"))
+                    on: SQLColumn("report_id", table: "m"), .equal, SQLColumn("id", table: "r")
+                )
                 .where(SQLColumn("author", table: "m"), .equal, SQLBind(ThreadMessage.Author.reporter.rawValue))
                 .orderBy(SQLColumn("id", table: "m")).limit(Int(pageSize)).offset(offset)
                 .all(decoding: MessageRow.self)
@@ -233,7 +241,8 @@ public struct LogVerifier: Sendable {
                     continue
                 }
                 let hash = ReportReference(row.reference).map {
-                    ThreadMessage.contentHash(reference: $0, author: .reporter, body: row.body, createdAt: row.created_at)
+                    ThreadMessage.contentHash(
+                        reference: $0, author: .reporter, body: row.body, createdAt: row.created_at)
                 }
                 if hash != entry.hash || row.content_hash != entry.hash {
                     outcome.discrepancies.append(
@@ -244,7 +253,8 @@ public struct LogVerifier: Sendable {
             offset += rows.count
         }
         for (recordID, entry) in supplemented where !seenMessages.contains(recordID) {
-            outcome.discrepancies.append("\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
+            outcome.discrepancies.append(
+                "\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
         }
     }
 

@@ -137,7 +137,9 @@ public struct AttestConfiguration: Sendable {
         if let value = environment["ATTEST_LOG_ORIGIN"], !value.isEmpty {
             guard !value.contains("+"), !value.unicodeScalars.contains(where: { $0.properties.isWhitespace }),
                 value.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value != 0x7f })
-            else { throw Error(variable: "ATTEST_LOG_ORIGIN", reason: "must have no spaces, control characters or '+'") }
+            else {
+                throw Error(variable: "ATTEST_LOG_ORIGIN", reason: "must have no spaces, control characters or '+'")
+            }
             configuration.logOrigin = value
         }
         configuration.logSigningKey = environment["ATTEST_LOG_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }

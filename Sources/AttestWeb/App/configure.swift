@@ -66,7 +66,8 @@ public func configure(
     app.lifecycle.use(
         CheckpointPublisher(
             policy: .init(
-                entries: UInt64(configuration.checkpointEntries), seconds: TimeInterval(configuration.checkpointSeconds))
+                entries: UInt64(configuration.checkpointEntries), seconds: TimeInterval(configuration.checkpointSeconds)
+            )
         )
     )
     // 8. Views: Leaf templates from the bundle.

@@ -104,7 +104,9 @@ struct LogController: RouteCollection {
     /// Proofs are served only against published checkpoints.
     static func publishedSize(_ size: UInt64, request: Request) async throws -> UInt64 {
         let published = try await request.attest.ledger.latestCheckpoint()?.size ?? 0
-        guard size <= published else { throw LedgerRequestError.beyondCheckpoint(requested: size, published: published) }
+        guard size <= published else {
+            throw LedgerRequestError.beyondCheckpoint(requested: size, published: published)
+        }
         return size
     }
 
