@@ -99,3 +99,25 @@ struct ReportContentCanonicalJSONTests {
         }
     }
 }
+
+@Suite("Custody entries")
+struct CustodyEntryTests {
+    @Test("An entry is canonical JSON that parses back, and one over 65,535 bytes is refused")
+    func entries() throws {
+        let event = CustodyEvent(
+            kind: .reportReceived, occurredAt: Date(timeIntervalSince1970: 1_795_000_000), actor: "public",
+            recordID: "report:R-2026-000001", contentHash: String(repeating: "ab", count: 32))
+        let entry = CustodyEntry(event: event, nonce: Array(repeating: 7, count: 32))
+        let json = try entry.canonicalJSON()
+        #expect(json.hasPrefix(#"{"actor":"public","nonce":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=","record""#))
+        #expect(json.hasSuffix(#""type":"report.received","v":1}"#))
+        #expect(try CustodyEntry(json: Data(json.utf8)) == entry)
+        var huge = event
+        huge.recordID = String(repeating: "x", count: 70_000)
+        let expectedBytes = json.utf8.count - "report:R-2026-000001".utf8.count + 70_000
+        #expect(throws: CustodyEntry.Error.tooLarge(bytes: expectedBytes)) {
+            try CustodyEntry(event: huge, nonce: Array(repeating: 7, count: 32)).canonicalJSON()
+        }
+        #expect(throws: CustodyEntry.Error.self) { try CustodyEntry(json: Data("[]".utf8)) }
+    }
+}

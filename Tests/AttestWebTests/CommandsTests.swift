@@ -46,7 +46,17 @@ struct CommandsTests {
         #expect(configuration.rateLimitPerMinute == 0)
         #expect(configuration.usesTLS && configuration.publicURL == "https://attest.example.gov")
         #expect(configuration.database == .sqliteFile(URL(fileURLWithPath: "/tmp/somewhere/attest.sqlite")))
+        #expect(configuration.effectiveLogOrigin == "attest.example.gov/log", "the origin follows the public URL")
+        #expect(configuration.checkpointEntries == 1000 && configuration.checkpointSeconds == 10)
+        let log = try AttestConfiguration.from(environment: [
+            "ATTEST_LOG_ORIGIN": "custody.chicago.example/log", "ATTEST_LOG_KEY_NAME": "chicago-custody",
+            "ATTEST_CHECKPOINT_ENTRIES": "50", "ATTEST_CHECKPOINT_SECONDS": "3",
+        ])
+        #expect(log.effectiveLogOrigin == "custody.chicago.example/log" && log.logKeyName == "chicago-custody")
+        #expect(log.checkpointEntries == 50 && log.checkpointSeconds == 3)
         for (variable, value) in [
+            ("ATTEST_LOG_ORIGIN", "has space"), ("ATTEST_LOG_ORIGIN", "a+b"), ("ATTEST_LOG_KEY_NAME", "x\ty"),
+            ("ATTEST_CHECKPOINT_ENTRIES", "0"), ("ATTEST_CHECKPOINT_SECONDS", "-1"),
             ("ATTEST_LIMIT_NARRATIVE_CHARS", "lots"), ("ATTEST_MAX_BODY_BYTES", "10"), ("DATABASE_URL", "mysql://x/y"),
             ("ATTEST_PUBLIC_URL", "ftp://x"), ("ATTEST_SQLITE_SYNCHRONOUS", "off"), ("ATTEST_JURISDICTION", "../etc"),
         ] {

@@ -32,6 +32,9 @@ public struct AttestConfiguration: Sendable {
     /// The custody log's checkpoint origin (`ATTEST_LOG_ORIGIN`; default: the public URL without its scheme,
     /// plus `/log`). Keep it fixed once checkpoints are published.
     public var logOrigin: String?
+    /// The checkpoint key name (`ATTEST_LOG_KEY_NAME`; default: the origin, as C2SP recommends). With a
+    /// configured signing key, the name inside that key string is used.
+    public var logKeyName: String?
     /// The checkpoint signing key as a signer-key string (`ATTEST_LOG_SIGNING_KEY`); a seed file in the data
     /// directory otherwise (`keys/log-signing.seed`, created on first run). Its key name is the origin.
     public var logSigningKey: String?
@@ -141,6 +144,12 @@ public struct AttestConfiguration: Sendable {
                 throw Error(variable: "ATTEST_LOG_ORIGIN", reason: "must have no spaces, control characters or '+'")
             }
             configuration.logOrigin = value
+        }
+        if let value = environment["ATTEST_LOG_KEY_NAME"], !value.isEmpty {
+            guard !value.contains("+"), value.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value != 0x7f }) else {
+                throw Error(variable: "ATTEST_LOG_KEY_NAME", reason: "must have no spaces, control characters or '+'")
+            }
+            configuration.logKeyName = value
         }
         configuration.logSigningKey = environment["ATTEST_LOG_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.checkpointEntries =

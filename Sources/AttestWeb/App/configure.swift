@@ -50,7 +50,8 @@ public func configure(
     let origin = configuration.effectiveLogOrigin
     let signer = try LogSigningKey.load(
         configured: configuration.logSigningKey,
-        fileURL: configuration.dataDirectory.appendingPathComponent("keys/log-signing.seed"), name: origin,
+        fileURL: configuration.dataDirectory.appendingPathComponent("keys/log-signing.seed"),
+        name: configuration.logKeyName ?? origin,
         random: random
     )
     let ledger = CustodyLedger(store: store, signer: signer, origin: origin)
