@@ -119,5 +119,14 @@ struct CustodyEntryTests {
             try CustodyEntry(event: huge, nonce: Array(repeating: 7, count: 32)).canonicalJSON()
         }
         #expect(throws: CustodyEntry.Error.self) { try CustodyEntry(json: Data("[]".utf8)) }
+        let essentials = try #require(CustodyEntry.essentials(of: json))
+        #expect(essentials.kind == "report.received" && essentials.recordID == "report:R-2026-000001")
+        #expect(essentials.contentHash == event.contentHash)
+        // A value holding a quoted key: the escapes send it through the full parser, which is not fooled.
+        var tricky = event
+        tricky.actor = #"x","record":"report:FAKE"#
+        let trickyJSON = try CustodyEntry(event: tricky, nonce: Array(repeating: 7, count: 32)).canonicalJSON()
+        #expect(CustodyEntry.essentials(of: trickyJSON)?.recordID == "report:R-2026-000001")
+        #expect(CustodyEntry.essentials(of: "{}") == nil)
     }
 }

@@ -159,6 +159,24 @@ struct CustodyLogTests {
         }
     }
 
+    @Test("Logs of every size up to 40 verify, whatever the verifier's page size")
+    func everySize() async throws {
+        try await withAttest(postgres: false) { harness in
+            let services = harness.app.attest
+            for size in 2...40 {
+                _ = try await services.submitReport.execute(.init(submission: .minimal(narrative: "Report \(size)")))
+                if size % 3 == 0 { try await services.ledger.publishIfDue(now: harness.clock.now(), policy: .always) }
+                for pageSize: UInt64 in [1, 3, 8, 8_192] {
+                    var verifier = LogVerifier(ledger: services.ledger)
+                    verifier.pageSize = pageSize
+                    let outcome = try await verifier.verify()
+                    #expect(outcome.discrepancies == [], "size \(size), page \(pageSize)")
+                    #expect(outcome.entries == UInt64(size))
+                }
+            }
+        }
+    }
+
     @Test("Checkpoints follow the policy: after N entries or T seconds, never empty, never repeated")
     func publicationPolicy() async throws {
         try await withAttest { harness in

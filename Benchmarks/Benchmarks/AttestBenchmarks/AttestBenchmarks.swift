@@ -202,6 +202,21 @@ let ledgerBenchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("Custody log: one interior node hash (SHA-256 of 65 bytes)") { benchmark in
+        var hash = TreeHash.emptyTree
+        for _ in benchmark.scaledIterations {
+            hash = TreeHash.node(hash, hash)
+        }
+        blackHole(hash)
+    }
+
+    Benchmark("Custody log: one leaf hash of a 230-byte entry") { benchmark in
+        let entry = Data(String(repeating: "e", count: 230).utf8)
+        for _ in benchmark.scaledIterations {
+            blackHole(TreeHash.leaf(entry))
+        }
+    }
+
     Benchmark("Custody log: sign a checkpoint (Ed25519)") { benchmark in
         let signer = try NoteSigner(name: "attest.example.org/log", seed: Data(0..<32))
         let checkpoint = Checkpoint(origin: signer.name, size: 1_000_000, root: TreeHash.emptyTree)

@@ -61,6 +61,26 @@ public struct CustodyEntry: Equatable, Sendable {
         nonce = wire.nonce
     }
 
+    /// The fields verification needs — type, record and content hash — read without a JSON decoder when the
+    /// entry holds no escape sequences (then every `"key":"` can only be a key, never inside a string); otherwise,
+    /// or when a field is missing, through the full parser. `nil` if the entry is not a custody entry.
+    public static func essentials(of json: String) -> (kind: String, recordID: String, contentHash: String)? {
+        if !json.utf8.contains(UInt8(ascii: "\\")), let kind = value(of: "type", in: json),
+            let record = value(of: "record", in: json), let hash = value(of: "sha256", in: json)
+        {
+            return (kind, record, hash)
+        }
+        guard let entry = try? CustodyEntry(json: Data(json.utf8)) else { return nil }
+        return (entry.kind, entry.recordID, entry.contentHash)
+    }
+
+    private static func value(of key: String, in json: String) -> String? {
+        guard let start = json.range(of: "\"\(key)\":\"")?.upperBound,
+            let end = json[start...].firstIndex(of: "\"")
+        else { return nil }
+        return String(json[start..<end])
+    }
+
     /// The canonical JSON text; throws when it would exceed `maxBytes`.
     public func canonicalJSON() throws -> String {
         let text = JSONValue.object([

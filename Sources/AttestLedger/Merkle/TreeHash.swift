@@ -50,20 +50,33 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The leaf hash of one log entry: `SHA-256(0x00 || entry)`.
-    public static func leaf(_ entry: some DataProtocol) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
-        hasher.update(data: entry)
-        return TreeHash(digest: hasher.finalize())
+    public static func leaf(_ entry: some ContiguousBytes) -> TreeHash {
+        // One contiguous update: swift-crypto's generic `update(data:)` walks a `DataProtocol` byte by byte.
+        entry.withUnsafeBytes { bytes in
+            var hasher = SHA256()
+            withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
+            hasher.update(bufferPointer: bytes)
+            return TreeHash(digest: hasher.finalize())
+        }
+    }
+
+    /// The leaf hash of an entry's UTF-8 text.
+    public static func leaf(_ entry: String) -> TreeHash {
+        var entry = entry
+        return entry.withUTF8 { leaf(UnsafeRawBufferPointer($0)) }
     }
 
     /// An interior node: `SHA-256(0x01 || left || right)`.
     public static func node(_ left: TreeHash, _ right: TreeHash) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: left.storage) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: right.storage) { hasher.update(bufferPointer: $0) }
-        return TreeHash(digest: hasher.finalize())
+        // 0x01, left and right laid out in one 72-byte stack buffer; hashing bytes 7..<72 is one update.
+        var buffer: (UInt64, (UInt64, UInt64, UInt64, UInt64), (UInt64, UInt64, UInt64, UInt64)) = (
+            UInt64(1).bigEndian, left.storage, right.storage
+        )
+        return withUnsafeBytes(of: &buffer) { raw in
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[7..<72]))
+            return TreeHash(digest: hasher.finalize())
+        }
     }
 
     /// The 32 bytes.

@@ -53,7 +53,7 @@ struct CreateMerkleLog: AsyncMigration {
             guard row.entry_index == Int64(frontier.size) else {
                 throw PersistenceError.corruptRow("custody_entries: entry \(frontier.size) is missing")
             }
-            frontier.append(TreeHash.leaf(Data(row.entry.utf8))) { node, hash in
+            frontier.append(TreeHash.leaf(row.entry)) { node, hash in
                 rows.append(CustodyStorage.hashRow(node, hash))
             }
         }

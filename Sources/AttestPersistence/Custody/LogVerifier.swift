@@ -78,7 +78,7 @@ public struct LogVerifier: Sendable {
             let rows = Dictionary(uniqueKeysWithValues: try await ledger.entries(start..<end).map { ($0.index, $0) })
             var storedNodes: [TreeNode: TreeHash] = [:]
             var level = 0
-            while level < 64, (end - 1) >> UInt64(level) > 0 || level == 0 {
+            while level < 64, UInt64(1) << UInt64(level) <= end {
                 let positions = (start >> UInt64(level))..<(((end - 1) >> UInt64(level)) + 1)
                 storedNodes.merge(try await CustodyStorage.hashes(level: level, positions: positions, on: sql)) { $1 }
                 level += 1
@@ -87,7 +87,7 @@ public struct LogVerifier: Sendable {
                 let row = rows[index]
                 var leaf: TreeHash?
                 if let row {
-                    leaf = TreeHash.leaf(Data(row.entry.utf8))
+                    leaf = TreeHash.leaf(row.entry)
                     check(row, into: &outcome, received: &received, supplemented: &supplemented)
                     if let storedLeaf = storedNodes[TreeNode(level: 0, index: index)], storedLeaf != leaf {
                         outcome.discrepancies.append(
@@ -136,7 +136,7 @@ public struct LogVerifier: Sendable {
         received: inout [String: (index: UInt64, hash: String)],
         supplemented: inout [String: (index: UInt64, hash: String)]
     ) {
-        guard let entry = try? CustodyEntry(json: Data(row.entry.utf8)) else {
+        guard let entry = CustodyEntry.essentials(of: row.entry) else {
             outcome.discrepancies.append("entry \(row.index) is not a readable custody entry")
             return
         }
@@ -160,7 +160,8 @@ public struct LogVerifier: Sendable {
     }
 
     private func checkConsistency(of checkpoints: [PublishedCheckpoint], into outcome: inout Outcome) async throws {
-        for (old, new) in zip(checkpoints, checkpoints.dropFirst()) where new.size <= (try await ledger.size()) {
+        let size = try await ledger.size()
+        for (old, new) in zip(checkpoints, checkpoints.dropFirst()) where new.size <= size {
             do {
                 let proof = try await ledger.consistencyProof(old: old.size, new: new.size)
                 try Merkle.verifyConsistency(

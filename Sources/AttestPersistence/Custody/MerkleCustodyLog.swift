@@ -21,7 +21,7 @@ struct MerkleCustodyLog: CustodyLog {
     func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
         guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
         let entry = try CustodyEntry(event: event, nonce: random.bytes(count: 32)).canonicalJSON()
-        let leaf = TreeHash.leaf(Data(entry.utf8))
+        let leaf = TreeHash.leaf(entry)
         let index: Int64
         var hashRows: [[any SQLExpression]] = []
         if let batch {
