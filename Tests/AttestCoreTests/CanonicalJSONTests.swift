@@ -112,6 +112,10 @@ struct CustodyEntryTests {
         #expect(json.hasPrefix(#"{"actor":"public","nonce":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=","record""#))
         #expect(json.hasSuffix(#""type":"report.received","v":1}"#))
         #expect(try CustodyEntry(json: Data(json.utf8)) == entry)
+        #expect(json == entry.canonicalJSONViaJSONValue())
+        var unusual = entry
+        unusual.actor = "staff:\u{1F}\"ñ💥\\"
+        #expect(try unusual.canonicalJSON() == unusual.canonicalJSONViaJSONValue())
         var huge = event
         huge.recordID = String(repeating: "x", count: 70_000)
         let expectedBytes = json.utf8.count - "report:R-2026-000001".utf8.count + 70_000

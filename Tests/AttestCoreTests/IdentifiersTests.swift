@@ -57,3 +57,15 @@ struct IdentifiersTests {
         if let reference { #expect(reference.description == text.trimmingCharacters(in: .whitespaces).uppercased()) }
     }
 }
+
+@Suite("System randomness")
+struct SystemRandomSourceTests {
+    @Test(
+        "Random bytes come in the length asked for, and differ from draw to draw", arguments: [0, 1, 7, 8, 9, 32, 33])
+    func lengths(count: Int) {
+        let random = SystemRandomSource()
+        let draws = (0..<20).map { _ in random.bytes(count: count) }
+        #expect(draws.allSatisfy { $0.count == count })
+        if count >= 8 { #expect(Set(draws).count == 20) }
+    }
+}

@@ -127,37 +127,42 @@ enum MillionEntryLog {
 }
 
 let ledgerBenchmarks: @Sendable () -> Void = {
-    Benchmark(
-        "Custody log: append, 1,000 concurrent single-entry transactions (SQLite, synchronous=full)",
-        configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(10))
-    ) { benchmark in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attest-bench-\(UUID())")
-        let app = try await Application.make(.production)
-        var configuration = try AttestConfiguration.from(environment: ["ATTEST_DATA_DIR": directory.path])
-        configuration.rateLimitPerMinute = 0
-        try await configure(app, with: configuration)
-        app.logger.logLevel = .warning
-        let store = app.attest.store
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<1_000 {
-                    group.addTask {
-                        _ = try await store.transaction { unit in
-                            try await unit.custodyLog.append(
-                                CustodyEvent(
-                                    kind: .recordViewed, occurredAt: Date(), actor: "staff:bench",
-                                    recordID: "report:R-2026-\(index)", contentHash: ContentHash.sha256Hex("\(index)")
-                                ))
+    for synchronous in ["full", "normal"] {
+        Benchmark(
+            "Custody log: append, 1,000 concurrent single-entry transactions (SQLite, synchronous=\(synchronous))",
+            configuration: .init(metrics: [.wallClock, .throughput, .cpuTotal], maxDuration: .seconds(10))
+        ) { benchmark in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attest-bench-\(UUID())")
+            let app = try await Application.make(.production)
+            var configuration = try AttestConfiguration.from(environment: [
+                "ATTEST_DATA_DIR": directory.path, "ATTEST_SQLITE_SYNCHRONOUS": synchronous,
+            ])
+            configuration.rateLimitPerMinute = 0
+            try await configure(app, with: configuration)
+            app.logger.logLevel = .warning
+            let store = app.attest.store
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<1_000 {
+                        group.addTask {
+                            _ = try await store.transaction { unit in
+                                try await unit.custodyLog.append(
+                                    CustodyEvent(
+                                        kind: .recordViewed, occurredAt: Date(), actor: "staff:bench",
+                                        recordID: "report:R-2026-\(index)",
+                                        contentHash: ContentHash.sha256Hex("\(index)")
+                                    ))
+                            }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
+            benchmark.stopMeasurement()
+            try await app.asyncShutdown()
+            try? FileManager.default.removeItem(at: directory)
         }
-        benchmark.stopMeasurement()
-        try await app.asyncShutdown()
-        try? FileManager.default.removeItem(at: directory)
     }
 
     Benchmark(

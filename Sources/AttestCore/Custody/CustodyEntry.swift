@@ -65,30 +65,65 @@ public struct CustodyEntry: Equatable, Sendable {
     /// entry holds no escape sequences (then every `"key":"` can only be a key, never inside a string); otherwise,
     /// or when a field is missing, through the full parser. `nil` if the entry is not a custody entry.
     public static func essentials(of json: String) -> (kind: String, recordID: String, contentHash: String)? {
-        if !json.utf8.contains(UInt8(ascii: "\\")), let kind = value(of: "type", in: json),
-            let record = value(of: "record", in: json), let hash = value(of: "sha256", in: json)
-        {
+        var json = json
+        let fast = json.withUTF8 { bytes -> (String, String, String)? in
+            guard !bytes.contains(UInt8(ascii: "\\")), let kind = value(of: typeKey, in: bytes),
+                let record = value(of: recordKey, in: bytes), let hash = value(of: hashKey, in: bytes)
+            else { return nil }
             return (kind, record, hash)
         }
+        if let fast { return fast }
         guard let entry = try? CustodyEntry(json: Data(json.utf8)) else { return nil }
         return (entry.kind, entry.recordID, entry.contentHash)
     }
 
-    private static func value(of key: String, in json: String) -> String? {
-        guard let start = json.range(of: "\"\(key)\":\"")?.upperBound,
-            let end = json[start...].firstIndex(of: "\"")
-        else { return nil }
-        return String(json[start..<end])
+    private static let typeKey = Array(#""type":""#.utf8)
+    private static let recordKey = Array(#""record":""#.utf8)
+    private static let hashKey = Array(#""sha256":""#.utf8)
+
+    /// The string after the first `"key":"`, up to the next quote (the caller has ruled out escapes).
+    private static func value(of key: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count >= key.count else { return nil }
+        var offset = 0
+        while offset <= bytes.count - key.count {
+            var matches = true
+            for index in 0..<key.count where bytes[offset + index] != key[index] {
+                matches = false
+                break
+            }
+            if matches {
+                let start = offset + key.count
+                guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            }
+            offset += 1
+        }
+        return nil
     }
 
     /// The canonical JSON text; throws when it would exceed `maxBytes`.
     public func canonicalJSON() throws -> String {
-        let text = JSONValue.object([
+        // Written directly, members already in RFC 8785 order (appended on every custody entry; the
+        // general `JSONValue` writer sorts members at run time). A test checks it equals `JSONValue`'s output.
+        var text = #"{"actor":"#
+        text.reserveCapacity(200 + recordID.utf8.count + actor.utf8.count)
+        text += CanonicalJSON.quoted(actor)
+        text += #","nonce":"# + CanonicalJSON.quoted(nonce)
+        text += #","record":"# + CanonicalJSON.quoted(recordID)
+        text += #","sha256":"# + CanonicalJSON.quoted(contentHash)
+        text += #","time":"# + CanonicalJSON.quoted(time)
+        text += #","type":"# + CanonicalJSON.quoted(kind)
+        text += #","v":"# + String(Self.version) + "}"
+        guard text.utf8.count <= Self.maxBytes else { throw Error.tooLarge(bytes: text.utf8.count) }
+        return text
+    }
+
+    /// The same text through the general canonical writer (for the test that keeps the two equal).
+    public func canonicalJSONViaJSONValue() -> String {
+        JSONValue.object([
             ("actor", .string(actor)), ("nonce", .string(nonce)), ("record", .string(recordID)),
             ("sha256", .string(contentHash)), ("time", .string(time)), ("type", .string(kind)),
             ("v", .integer(Self.version)),
         ]).serialized()
-        guard text.utf8.count <= Self.maxBytes else { throw Error.tooLarge(bytes: text.utf8.count) }
-        return text
     }
 }

@@ -17,10 +17,20 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
     /// Wraps exactly 32 bytes; `nil` for any other length.
     public init?(_ bytes: some Collection<UInt8>) {
         guard bytes.count == Self.byteCount else { return nil }
-        storage = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &storage) { target in
-            for (offset, byte) in bytes.enumerated() { target[offset] = byte }
+        var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let isCopied = bytes.withContiguousStorageIfAvailable { source in
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(source)) }
         }
+        if isCopied == nil {
+            withUnsafeMutableBytes(of: &storage) { target in
+                var offset = 0
+                for byte in bytes {
+                    target[offset] = byte
+                    offset += 1
+                }
+            }
+        }
+        self.storage = storage
     }
 
     /// Decodes standard base64 (with padding) of exactly 32 bytes.

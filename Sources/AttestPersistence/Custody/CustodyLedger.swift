@@ -106,18 +106,19 @@ public struct CustodyLedger: Sendable {
 
     /// The entries with indexes in `range`, in index order (gaps, if rows were deleted, are simply absent).
     public func entries(_ range: Range<UInt64>) async throws -> [StoredEntry] {
-        struct Row: Decodable {
-            var entry_index: Int64
-            var kind: String
-            var record_id: String
-            var entry: String
-        }
-        return try await sql.select().columns("entry_index", "kind", "record_id", "entry").from("custody_entries")
+        // Columns read one by one rather than through `Decodable`: verification reads every entry.
+        try await sql.select().columns("entry_index", "kind", "record_id", "entry").from("custody_entries")
             .where("entry_index", .greaterThanOrEqual, SQLBind(Int64(range.lowerBound)))
             .where("entry_index", .lessThan, SQLBind(Int64(range.upperBound)))
             .orderBy("entry_index")
-            .all(decoding: Row.self)
-            .map { StoredEntry(index: UInt64($0.entry_index), kind: $0.kind, recordID: $0.record_id, entry: $0.entry) }
+            .all()
+            .map { row in
+                StoredEntry(
+                    index: UInt64(try row.decode(column: "entry_index", as: Int64.self)),
+                    kind: try row.decode(column: "kind", as: String.self),
+                    recordID: try row.decode(column: "record_id", as: String.self),
+                    entry: try row.decode(column: "entry", as: String.self))
+            }
     }
 
     /// An entry bundle's bytes, or `nil` when the tree of `size` leaves does not hold it.

@@ -102,21 +102,23 @@ enum CustodyStorage {
         return found
     }
 
-    /// The hashes of one level between two positions, in order.
+    /// The hashes of one level between two positions.
     static func hashes(level: Int, positions: Range<UInt64>, on sql: any SQLDatabase) async throws -> [TreeNode:
         TreeHash]
     {
-        let rows = try await sql.select().columns("level", "position", "hash").from("custody_hashes")
+        let rows = try await sql.select().columns("position", "hash").from("custody_hashes")
             .where("level", .equal, SQLBind(Int64(level)))
             .where("position", .greaterThanOrEqual, SQLBind(Int64(positions.lowerBound)))
             .where("position", .lessThan, SQLBind(Int64(positions.upperBound)))
-            .all(decoding: HashRow.self)
+            .all()
         var found: [TreeNode: TreeHash] = [:]
+        found.reserveCapacity(rows.count)
         for row in rows {
-            guard let hash = TreeHash(row.hash) else {
-                throw PersistenceError.corruptRow("custody_hashes (\(row.level), \(row.position))")
+            let position = try row.decode(column: "position", as: Int64.self)
+            guard let hash = TreeHash(try row.decode(column: "hash", as: Data.self)) else {
+                throw PersistenceError.corruptRow("custody_hashes (\(level), \(position))")
             }
-            found[TreeNode(level: level, index: UInt64(row.position))] = hash
+            found[TreeNode(level: level, index: UInt64(position))] = hash
         }
         return found
     }
