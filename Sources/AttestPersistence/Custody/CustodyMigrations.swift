@@ -27,19 +27,30 @@ struct CreateCustodyEntries: AsyncMigration {
 /// hash-chain columns go.
 struct CreateMerkleLog: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await database.schema("custody_hashes")
-            .field("level", .int64, .required)
-            .field("position", .int64, .required)
-            .field("hash", .data, .required)
-            .compositeIdentifier(over: "level", "position")
-            .create()
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        if sql.dialect.name == "sqlite" {
+            // WITHOUT ROWID: the hash lives in the primary-key B-tree, so reading a node is one search, not an
+            // index search plus a table search (proofs read ~40 scattered nodes at a million entries).
+            try await sql.raw(
+                """
+                CREATE TABLE custody_hashes (level INTEGER NOT NULL, position INTEGER NOT NULL, hash BLOB NOT NULL,
+                PRIMARY KEY (level, position)) WITHOUT ROWID
+                """
+            ).run()
+        } else {
+            try await database.schema("custody_hashes")
+                .field("level", .int64, .required)
+                .field("position", .int64, .required)
+                .field("hash", .data, .required)
+                .compositeIdentifier(over: "level", "position")
+                .create()
+        }
         try await database.schema("custody_checkpoints")
             .field("size", .int64, .identifier(auto: false))
             .field("root", .string, .required)
             .field("note", .string, .required)
             .field("published_at", .datetime, .required)
             .create()
-        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
         try await sql.raw("CREATE INDEX custody_entries_record_id ON custody_entries (record_id)").run()
         struct Row: Decodable {
             var entry_index: Int64
