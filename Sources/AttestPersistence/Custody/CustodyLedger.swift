@@ -22,6 +22,9 @@ public struct CustodyLedger: Sendable {
     public let signer: NoteSigner
     /// The checkpoint origin line.
     public let origin: String
+    /// Stored hashes of upper levels, kept in memory: a complete subtree's hash never changes once written,
+    /// and proofs keep asking for the same few thousand upper nodes.
+    private let upperNodes = NodeCache()
 
     /// Why a ledger request was refused.
     public enum Error: Swift.Error, Equatable {
@@ -49,9 +52,15 @@ public struct CustodyLedger: Sendable {
         return UInt64(row?.size ?? 0)
     }
 
-    /// The stored hashes of `nodes`.
+    /// The stored hashes of `nodes` (upper levels from memory when already read).
     public func hashes(of nodes: [TreeNode]) async throws -> [TreeNode: TreeHash] {
-        try await CustodyStorage.hashes(of: nodes, on: sql)
+        var found = upperNodes.lookup(nodes)
+        let missing = nodes.filter { found[$0] == nil }
+        guard !missing.isEmpty else { return found }
+        let read = try await CustodyStorage.hashes(of: missing, on: sql)
+        upperNodes.remember(read)
+        found.merge(read) { $1 }
+        return found
     }
 
     /// The root of the tree of `size` leaves.
@@ -207,6 +216,30 @@ public struct CustodyLedger: Sendable {
                 .run()
         }
         return published
+    }
+}
+
+/// Hashes of nodes at level `minimumLevel` and above (a subtree of at least 256 leaves): a few thousand per
+/// million entries, so the cache stays small without eviction.
+final class NodeCache: @unchecked Sendable {
+    static let minimumLevel = 8
+    private let lock = NSLock()
+    private var hashes: [TreeNode: TreeHash] = [:]
+
+    func lookup(_ nodes: [TreeNode]) -> [TreeNode: TreeHash] {
+        lock.withLock {
+            var found: [TreeNode: TreeHash] = [:]
+            for node in nodes where node.level >= Self.minimumLevel {
+                if let hash = hashes[node] { found[node] = hash }
+            }
+            return found
+        }
+    }
+
+    func remember(_ read: [TreeNode: TreeHash]) {
+        lock.withLock {
+            for (node, hash) in read where node.level >= Self.minimumLevel { hashes[node] = hash }
+        }
     }
 }
 
