@@ -23,7 +23,7 @@ public struct CustodyLedger: Sendable {
     /// The checkpoint origin line.
     public let origin: String
     /// Stored hashes of upper levels, kept in memory: a complete subtree's hash never changes once written,
-    /// and proofs keep asking for the same few thousand upper nodes.
+    /// and proofs keep asking for the same upper nodes.
     private let upperNodes = NodeCache()
 
     /// Why a ledger request was refused.
@@ -219,10 +219,10 @@ public struct CustodyLedger: Sendable {
     }
 }
 
-/// Hashes of nodes at level `minimumLevel` and above (a subtree of at least 256 leaves): a few thousand per
-/// million entries, so the cache stays small without eviction.
+/// Hashes of nodes at level `minimumLevel` and above (subtrees of at least 16 leaves): about 62,500 per million
+/// entries (a few MB), so the cache needs no eviction; a proof then reads only its few lowest nodes.
 final class NodeCache: @unchecked Sendable {
-    static let minimumLevel = 8
+    static let minimumLevel = 4
     private let lock = NSLock()
     private var hashes: [TreeNode: TreeHash] = [:]
 

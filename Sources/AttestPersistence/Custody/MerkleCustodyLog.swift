@@ -80,17 +80,12 @@ enum CustodyStorage {
         var start = 0
         while start < unique.count {
             let chunk = unique[start..<min(start + 200, unique.count)]
-            let rows = try await sql.select().columns("level", "position", "hash").from("custody_hashes")
-                .where { group in
-                    for node in chunk {
-                        group.orWhere { pair in
-                            pair.where("level", .equal, SQLBind(Int64(node.level)))
-                                .where("position", .equal, SQLBind(Int64(node.index)))
-                        }
-                    }
-                    return group
-                }
-                .all(decoding: HashRow.self)
+            // One point lookup per node, joined with UNION ALL: SQLite plans a long OR of (level, position)
+            // pairs as a multi-index OR, about three times slower (measured at a million entries).
+            let query = chunk.map { node -> SQLQueryString in
+                "SELECT level, position, hash FROM custody_hashes WHERE level = \(bind: Int64(node.level)) AND position = \(bind: Int64(node.index))"
+            }.joined(separator: " UNION ALL ")
+            let rows = try await sql.raw(query).all(decoding: HashRow.self)
             for row in rows {
                 guard let hash = TreeHash(row.hash) else {
                     throw PersistenceError.corruptRow("custody_hashes (\(row.level), \(row.position))")
