@@ -171,6 +171,52 @@ struct MerkleTests {
         }
     }
 
+    @Test("Every single-bit change to a proof element, root or leaf is rejected (exhaustively, for chosen trees)")
+    func everyBitFlip() throws {
+        let big = ReferenceTree(size: 300)
+        let nodes = big.storedNodes
+        for size in [7, 255, 256, 300] {
+            let root = big.root(size: size)
+            for index in [0, size / 2, size - 1] {
+                let leaf = big.leaves[index]
+                let proof = try storedInclusionProof(index: UInt64(index), size: UInt64(size), nodes: nodes)
+                func accepts(_ leaf: TreeHash, _ proof: [TreeHash], _ root: TreeHash) -> Bool {
+                    (try? Merkle.verifyInclusion(
+                        index: UInt64(index), size: UInt64(size), leafHash: leaf, proof: proof, root: root)) != nil
+                }
+                #expect(accepts(leaf, proof, root))
+                for bit in 0..<256 {
+                    #expect(!accepts(leaf.flippingBit(bit), proof, root))
+                    #expect(!accepts(leaf, proof, root.flippingBit(bit)))
+                    for element in proof.indices {
+                        var changed = proof
+                        changed[element] = changed[element].flippingBit(bit)
+                        #expect(
+                            !accepts(leaf, changed, root), "size \(size) index \(index) element \(element) bit \(bit)")
+                    }
+                }
+            }
+            for old in [1, size / 3 + 1, size - 1] where old < size {
+                let oldRoot = big.root(size: old)
+                let proof = try storedConsistencyProof(old: UInt64(old), new: UInt64(size), nodes: nodes)
+                func accepts(_ oldRoot: TreeHash, _ newRoot: TreeHash, _ proof: [TreeHash]) -> Bool {
+                    (try? Merkle.verifyConsistency(
+                        old: UInt64(old), new: UInt64(size), oldRoot: oldRoot, newRoot: newRoot, proof: proof)) != nil
+                }
+                #expect(accepts(oldRoot, root, proof))
+                for bit in 0..<256 {
+                    #expect(!accepts(oldRoot.flippingBit(bit), root, proof))
+                    #expect(!accepts(oldRoot, root.flippingBit(bit), proof))
+                    for element in proof.indices {
+                        var changed = proof
+                        changed[element] = changed[element].flippingBit(bit)
+                        #expect(!accepts(oldRoot, root, changed), "\(old)→\(size) element \(element) bit \(bit)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Indexes and sizes out of range are rejected before any hashing")
     func ranges() {
         let leaf = tree.leaves[0]
