@@ -19,6 +19,15 @@ struct CanonicalJSONTests {
         #expect(!literal.unicodeScalars.contains { $0.value < 0x20 })
     }
 
+    @Test("Members sort by UTF-16 code units, also where UTF-8 byte order would differ")
+    func utf16Order() {
+        // U+1F600 is a surrogate pair (0xD83D…) and sorts before U+FF61 in UTF-16, after it in UTF-8.
+        let object = CanonicalJSON.object([("\u{FF61}", "a"), ("\u{1F600}", "b"), ("b", "c"), ("a", "d")])
+        #expect(object == "{\"a\":\"d\",\"b\":\"c\",\"\u{1F600}\":\"b\",\"\u{FF61}\":\"a\"}")
+        let value = JSONValue.object([("\u{FF61}", .integer(1)), ("\u{1F600}", .integer(2)), ("z", .integer(3))])
+        #expect(value.serialized() == "{\"z\":3,\"\u{1F600}\":2,\"\u{FF61}\":1}")
+    }
+
     @Test("Control characters use the short escapes or lower-case \\u00xx")
     func escapes() {
         #expect(CanonicalJSON.quoted("\u{1F}\n\u{00}") == #""\u001f\n\u0000""#)

@@ -17,7 +17,9 @@ pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
 out=$(wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s --latency -s scripts/load/post-report.lua "http://127.0.0.1:$port/api/v1/reports")
 echo "$out"
-acknowledged=$(echo "$out" | awk '/^status 201:/ {print $3}')
+# Acknowledged = completed requests that got a 2xx (all 201 here): wrk's request count minus non-2xx answers
+# and read errors (a request whose answer was not read is not counted as acknowledged).
+acknowledged=$(echo "$out" | awk '/^requests / {gsub(",", "", $2); requests=$2} /non-2xx/ {non2xx=$NF} /read [0-9]+/ {for (i=1;i<=NF;i++) if ($i=="read") read=$(i+1)} END {print requests - non2xx - read}')
 kill -9 $pid
 wait $pid 2>/dev/null || true
 "$binary" serve --port $port >>"$data/server.log" 2>&1 &

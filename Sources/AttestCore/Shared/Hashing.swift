@@ -39,6 +39,17 @@ public enum ContentHash {
     }
 }
 
+/// RFC 8785 member order: keys compared by their UTF-16 code units.
+enum RFC8785 {
+    static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        // For ASCII keys (all of Attest's), UTF-8 byte order is UTF-16 order, and comparing bytes allocates nothing.
+        if lhs.utf8.allSatisfy({ $0 < 0x80 }) && rhs.utf8.allSatisfy({ $0 < 0x80 }) {
+            return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        }
+        return Array(lhs.utf16).lexicographicallyPrecedes(Array(rhs.utf16))
+    }
+}
+
 /// Deterministic JSON for hashing: sorted keys, no insignificant whitespace, dates as RFC 3339 UTC seconds.
 public enum CanonicalJSON {
     /// Encodes `value` canonically.
@@ -55,6 +66,10 @@ public enum CanonicalJSON {
     /// A JSON string literal as RFC 8785 writes it: `"` and `\\` escaped, control characters as `\\b \\t \\n
     /// \\f \\r` or `\\u00xx`, everything else as it is.
     public static func quoted(_ string: String) -> String {
+        // Most strings need no escape: copy them whole instead of scalar by scalar (on every submission).
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + string + "\""
+        }
         var output = "\""
         output.reserveCapacity(string.utf8.count + 2)
         for scalar in string.unicodeScalars {
@@ -77,7 +92,7 @@ public enum CanonicalJSON {
     /// A JSON object of string members, keys sorted as RFC 8785 sorts them (by UTF-16 code units), without
     /// going through `JSONEncoder` (on the submission hot path).
     public static func object(_ members: [(key: String, value: String)]) -> String {
-        let sorted = members.sorted { Array($0.key.utf16).lexicographicallyPrecedes(Array($1.key.utf16)) }
+        let sorted = members.sorted { RFC8785.precedes($0.key, $1.key) }
         return "{" + sorted.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
     }
 

@@ -40,7 +40,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         case .object(let members):
             output += "{"
             let present = members.compactMap { key, value in value.map { (key, $0) } }
-                .sorted { Array($0.0.utf16).lexicographicallyPrecedes(Array($1.0.utf16)) }
+                .sorted { RFC8785.precedes($0.0, $1.0) }
             for (index, (key, value)) in present.enumerated() {
                 if index > 0 { output += "," }
                 output += CanonicalJSON.quoted(key) + ":"
