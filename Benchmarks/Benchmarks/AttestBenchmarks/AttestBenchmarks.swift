@@ -32,6 +32,18 @@ func typicalSubmission() -> ReportSubmission {
     return submission
 }
 
+/// A configured Attest on an SQLite data directory, rate limit off, logging at warning.
+func makeApp(directory: URL, synchronous: String = "full") async throws -> Application {
+    let app = try await Application.make(.production)
+    var configuration = try AttestConfiguration.from(environment: [
+        "ATTEST_DATA_DIR": directory.path, "ATTEST_SQLITE_SYNCHRONOUS": synchronous,
+    ])
+    configuration.rateLimitPerMinute = 0
+    try await configure(app, with: configuration)
+    app.logger.logLevel = .warning
+    return app
+}
+
 let benchmarks: @Sendable () -> Void = {
     ledgerBenchmarks()
     Benchmark.defaultConfiguration = .init(
@@ -70,13 +82,7 @@ let benchmarks: @Sendable () -> Void = {
             configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(8))
         ) { benchmark in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attest-bench-\(UUID())")
-            let app = try await Application.make(.production)
-            var configuration = try AttestConfiguration.from(environment: [
-                "ATTEST_DATA_DIR": directory.path, "ATTEST_SQLITE_SYNCHRONOUS": synchronous,
-            ])
-            configuration.rateLimitPerMinute = 0
-            try await configure(app, with: configuration)
-            app.logger.logLevel = .warning
+            let app = try await makeApp(directory: directory, synchronous: synchronous)
             let submitReport = app.attest.submitReport
             var submission = typicalSubmission()
             submission.wantsContact = true
@@ -101,11 +107,7 @@ enum MillionEntryLog {
     static let directory = URL(fileURLWithPath: "/tmp/attest-bench-million-entries", isDirectory: true)
 
     static func open() async throws -> Application {
-        let app = try await Application.make(.production)
-        var configuration = try AttestConfiguration.from(environment: ["ATTEST_DATA_DIR": directory.path])
-        configuration.rateLimitPerMinute = 0
-        try await configure(app, with: configuration)
-        app.logger.logLevel = .warning
+        let app = try await makeApp(directory: directory)
         var appended = try await app.attest.ledger.size()
         while appended < size {
             let count = min(10_000, size - appended)
@@ -133,13 +135,7 @@ let ledgerBenchmarks: @Sendable () -> Void = {
             configuration: .init(metrics: [.wallClock, .throughput, .cpuTotal], maxDuration: .seconds(10))
         ) { benchmark in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attest-bench-\(UUID())")
-            let app = try await Application.make(.production)
-            var configuration = try AttestConfiguration.from(environment: [
-                "ATTEST_DATA_DIR": directory.path, "ATTEST_SQLITE_SYNCHRONOUS": synchronous,
-            ])
-            configuration.rateLimitPerMinute = 0
-            try await configure(app, with: configuration)
-            app.logger.logLevel = .warning
+            let app = try await makeApp(directory: directory, synchronous: synchronous)
             let store = app.attest.store
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
@@ -196,10 +192,13 @@ let ledgerBenchmarks: @Sendable () -> Void = {
         try await app.asyncShutdown()
     }
 
-    Benchmark("Custody log: Merkle frontier, hash 1,000,000 leaves and the root (in memory)",
+    Benchmark(
+        "Custody log: Merkle frontier, hash 1,000,000 leaves and the root (in memory)",
         configuration: .init(metrics: [.wallClock], maxDuration: .seconds(20), maxIterations: 5)
     ) { benchmark in
-        let entries = (0..<1_000).map { Data("{\"actor\":\"staff:bench\",\"nonce\":\"\($0)…\",\"type\":\"record.viewed\",\"v\":1}".utf8) }
+        let entries = (0..<1_000).map {
+            Data("{\"actor\":\"staff:bench\",\"nonce\":\"\($0)…\",\"type\":\"record.viewed\",\"v\":1}".utf8)
+        }
         for _ in benchmark.scaledIterations {
             var frontier = MerkleFrontier()
             for index in 0..<1_000_000 { frontier.append(TreeHash.leaf(entries[index % 1_000])) }

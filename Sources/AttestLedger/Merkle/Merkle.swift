@@ -138,12 +138,7 @@ public enum Merkle {
             guard sn != 0 else { throw .wrongProofLength(expected: inner + border, actual: proof.count) }
             if fn & 1 == 1 || fn == sn {
                 result = TreeHash.node(sibling, result)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
+                if fn & 1 == 0 { skipRightEdgeLevels(&fn, &sn) }
             } else {
                 result = TreeHash.node(result, sibling)
             }
@@ -180,12 +175,7 @@ public enum Merkle {
             if fn & 1 == 1 || fn == sn {
                 firstRoot = TreeHash.node(sibling, firstRoot)
                 secondRoot = TreeHash.node(sibling, secondRoot)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
+                if fn & 1 == 0 { skipRightEdgeLevels(&fn, &sn) }
             } else {
                 secondRoot = TreeHash.node(secondRoot, sibling)
             }
@@ -193,5 +183,14 @@ public enum Merkle {
             sn >>= 1
         }
         guard firstRoot == oldRoot, secondRoot == newRoot, sn == 0 else { throw .rootMismatch }
+    }
+
+    /// RFC 9162's inner loop `repeat { fn >>= 1; sn >>= 1 } until LSB(fn) == 1 or fn == 0`: climbs past the
+    /// levels where the node is the right edge's left child and has no sibling in the proof.
+    private static func skipRightEdgeLevels(_ fn: inout UInt64, _ sn: inout UInt64) {
+        repeat {
+            fn >>= 1
+            sn >>= 1
+        } while fn & 1 == 0 && fn != 0
     }
 }
