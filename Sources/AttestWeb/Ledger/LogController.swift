@@ -44,14 +44,14 @@ struct LogController: RouteCollection {
     /// The latest checkpoint (or, with `?size=`, an earlier one), verbatim.
     func checkpoint(request: Request) async throws -> Response {
         let ledger = request.attest.ledger
-        let published: PublishedCheckpoint?
         if request.query[String.self, at: "size"] != nil {
-            published = try await ledger.checkpoint(size: try Self.parameter("size", in: request, minimum: 1))
-            guard published != nil else { throw LedgerRequestError.noSuchCheckpoint }
-            return Self.text(published!.note, cache: "public, max-age=31536000, immutable")
+            let size = try Self.parameter("size", in: request, minimum: 1)
+            guard let published = try await ledger.checkpoint(size: size) else {
+                throw LedgerRequestError.noSuchCheckpoint
+            }
+            return Self.text(published.note, cache: "public, max-age=31536000, immutable")
         }
-        published = try await ledger.latestCheckpoint()
-        guard let published else { throw LedgerRequestError.noSuchCheckpoint }
+        guard let published = try await ledger.latestCheckpoint() else { throw LedgerRequestError.noSuchCheckpoint }
         return Self.text(published.note, cache: "public, max-age=5")
     }
 
