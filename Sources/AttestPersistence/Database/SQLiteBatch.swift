@@ -1,5 +1,6 @@
 import AttestLedger
 import FluentKit
+import FluentSQLiteDriver
 import FluentSQL
 import Foundation
 
@@ -17,8 +18,8 @@ final class SQLiteBatch: @unchecked Sendable {
     private var frontier: MerkleFrontier?
     private var reportRows: [[any SQLExpression]] = []
     private var messageRows: [[any SQLExpression]] = []
-    private var custodyRows: [[any SQLExpression]] = []
-    private var hashRows: [[any SQLExpression]] = []
+    private var custodyRows: [CustodyStorage.EntryRow] = []
+    private var custodyNodes: [(TreeNode, TreeHash)] = []
 
     static let reportColumns = [
         "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
@@ -60,21 +61,24 @@ final class SQLiteBatch: @unchecked Sendable {
     func addReport(_ values: [any SQLExpression]) { reportRows.append(values) }
     func addMessage(_ values: [any SQLExpression]) { messageRows.append(values) }
 
-    func addCustodyEntry(_ values: [any SQLExpression], hashRows: [[any SQLExpression]]) {
-        custodyRows.append(values)
-        self.hashRows += hashRows
+    func addCustodyEntry(_ row: CustodyStorage.EntryRow, nodes: [(TreeNode, TreeHash)]) {
+        custodyRows.append(row)
+        custodyNodes += nodes
     }
 
     /// Writes everything accumulated so far. Units that read tables the batch writes call this first.
     func flush() async throws {
         try await insert(into: "reports", columns: Self.reportColumns, rows: reportRows)
         try await insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows)
-        try await insert(into: "custody_entries", columns: CustodyStorage.entryColumns, rows: custodyRows)
-        try await insert(into: "custody_hashes", columns: CustodyStorage.hashColumns, rows: hashRows)
+        if let sqlite = sql as? any SQLiteDatabase {
+            try await CustodyStorage.insert(entries: custodyRows, nodes: custodyNodes, on: sqlite)
+        } else {
+            throw PersistenceError.unsupportedDatabase
+        }
         reportRows = []
         messageRows = []
         custodyRows = []
-        hashRows = []
+        custodyNodes = []
         for name in touchedCounters.sorted() {
             try await sql.raw(
                 """
