@@ -29,7 +29,8 @@ struct MerkleCustodyLog: CustodyLog {
             index = try await batch.next("custody", first: 0)
             try await batch.appendLeaf(leaf, at: UInt64(index)) { nodes.append(($0, $1)) }
             batch.addCustodyEntry(
-                CustodyStorage.EntryRow(index: index, kind: event.kind.rawValue, recordID: event.recordID, entry: entry),
+                CustodyStorage.EntryRow(
+                    index: index, kind: event.kind.rawValue, recordID: event.recordID, entry: entry),
                 nodes: nodes)
         } else {
             index = try await Sequences.next("custody", first: 0, on: database)

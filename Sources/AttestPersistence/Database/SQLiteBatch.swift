@@ -1,7 +1,7 @@
 import AttestLedger
 import FluentKit
-import FluentSQLiteDriver
 import FluentSQL
+import FluentSQLiteDriver
 import Foundation
 
 /// What the SQLite writer accumulates while it runs one batch of units of work, written out just before the
@@ -16,8 +16,8 @@ final class SQLiteBatch: @unchecked Sendable {
     private var counters: [String: Int64] = [:]
     private var touchedCounters: Set<String> = []
     private var frontier: MerkleFrontier?
-    private var reportRows: [[any SQLExpression]] = []
-    private var messageRows: [[any SQLExpression]] = []
+    private var reportRows: [[SQLiteData]] = []
+    private var messageRows: [[SQLiteData]] = []
     private var custodyRows: [CustodyStorage.EntryRow] = []
     private var custodyNodes: [(TreeNode, TreeHash)] = []
 
@@ -58,8 +58,8 @@ final class SQLiteBatch: @unchecked Sendable {
         frontier?.append(leaf, completed: completed)
     }
 
-    func addReport(_ values: [any SQLExpression]) { reportRows.append(values) }
-    func addMessage(_ values: [any SQLExpression]) { messageRows.append(values) }
+    func addReport(_ values: [SQLiteData]) { reportRows.append(values) }
+    func addMessage(_ values: [SQLiteData]) { messageRows.append(values) }
 
     func addCustodyEntry(_ row: CustodyStorage.EntryRow, nodes: [(TreeNode, TreeHash)]) {
         custodyRows.append(row)
@@ -68,13 +68,10 @@ final class SQLiteBatch: @unchecked Sendable {
 
     /// Writes everything accumulated so far. Units that read tables the batch writes call this first.
     func flush() async throws {
-        try await insert(into: "reports", columns: Self.reportColumns, rows: reportRows)
-        try await insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows)
-        if let sqlite = sql as? any SQLiteDatabase {
-            try await CustodyStorage.insert(entries: custodyRows, nodes: custodyNodes, on: sqlite)
-        } else {
-            throw PersistenceError.unsupportedDatabase
-        }
+        guard let sqlite = sql as? any SQLiteDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await Self.insert(into: "reports", columns: Self.reportColumns, rows: reportRows, on: sqlite)
+        try await Self.insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows, on: sqlite)
+        try await CustodyStorage.insert(entries: custodyRows, nodes: custodyNodes, on: sqlite)
         reportRows = []
         messageRows = []
         custodyRows = []
@@ -90,13 +87,18 @@ final class SQLiteBatch: @unchecked Sendable {
         touchedCounters = []
     }
 
-    private func insert(into table: String, columns: [String], rows: [[any SQLExpression]]) async throws {
+    /// Multi-row inserts through SQLiteNIO with ready `SQLiteData` binds (SQLKit would encode every bind through
+    /// an `Encoder`). Table and column names are constants of this type, never input.
+    static func insert(into table: String, columns: [String], rows: [[SQLiteData]], on sqlite: any SQLiteDatabase)
+        async throws
+    {
+        let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         var start = 0
         while start < rows.count {
-            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
-            let builder = sql.insert(into: table).columns(columns)
-            for row in chunk { builder.values(row) }
-            try await builder.run()
+            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
+            let values = Array(repeating: placeholders, count: chunk.count).joined(separator: ", ")
+            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            _ = try await sqlite.query("INSERT INTO \"\(table)\" (\(names)) VALUES \(values)", chunk.flatMap { $0 })
             start += chunk.count
         }
     }

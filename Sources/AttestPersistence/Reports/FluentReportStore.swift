@@ -1,6 +1,7 @@
 import AttestCore
 import FluentKit
 import FluentSQL
+import FluentSQLiteDriver
 import Foundation
 
 /// The report store on Fluent: SQLite or PostgreSQL. Contact details are sealed with `ContactCipher`
@@ -194,17 +195,23 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     // reflection on every create, which cost more than the rest of a submission together (measured with
     // perf under wrk). The statements are dialect-neutral.
     func insert(_ report: Report) async throws {
+        if let batch { return batch.addReport(try ReportMapping.sqliteValues(of: report, cipher: cipher)) }
         let values = try ReportMapping.values(of: report, cipher: cipher)
-        if let batch { return batch.addReport(values) }
         try await sql.insert(into: ReportRecord.schema).columns(SQLiteBatch.reportColumns).values(values).run()
     }
 
     func insert(_ message: ThreadMessage) async throws {
+        if let batch {
+            return batch.addMessage([
+                .text(message.id.rawValue.uuidString), .text(message.reportID.rawValue.uuidString),
+                .text(message.author.rawValue), .text(message.body), message.createdAt.sqliteData!,
+                .text(message.contentHash),
+            ])
+        }
         let values: [any SQLExpression] = [
             SQLBind(message.id.rawValue), SQLBind(message.reportID.rawValue), SQLBind(message.author.rawValue),
             SQLBind(message.body), SQLBind(message.createdAt), SQLBind(message.contentHash),
         ]
-        if let batch { return batch.addMessage(values) }
         try await sql.insert(into: ThreadMessageRecord.schema).columns(SQLiteBatch.messageColumns).values(values).run()
     }
 
@@ -231,6 +238,26 @@ enum ReportMapping {
             SQLBind(report.contentHash), SQLBind(contact), SQLBind(report.followUpCodeHash),
             SQLBind(content.consents.mayContact), SQLBind(content.consents.mayShareWithProsecutor),
             SQLBind(content.consents.mayCountInStatistics), SQLBind(content.language), SQLBind(report.isSample),
+        ]
+    }
+
+    /// The same row as SQLite values, encoded as SQLiteKit encodes them (UUIDs as their string, dates, booleans
+    /// and integers through `SQLiteDataConvertible`, nil as NULL); the round-trip tests read these rows back.
+    static func sqliteValues(of report: Report, cipher: ContactCipher) throws -> [SQLiteData] {
+        let content = report.content
+        let contact = try report.contact.map { try cipher.seal($0, recordID: report.id.rawValue.uuidString) }
+        func text(_ value: String?) -> SQLiteData { value.map(SQLiteData.text) ?? .null }
+        func date(_ value: Date?) -> SQLiteData { value?.sqliteData ?? .null }
+        return [
+            .text(report.id.rawValue.uuidString), .text(report.reference.description),
+            .integer(report.reference.year), .integer(report.reference.number), .text(report.jurisdiction),
+            .text(report.status.rawValue), date(report.receivedAt), date(content.occurrence.start),
+            date(content.occurrence.end), content.location.area.map { .integer($0) } ?? .null,
+            text(content.agents.agency),
+            text(content.reporterRole?.rawValue), .text(CanonicalJSON.array(content.categories)),
+            .text(report.canonicalContent), .text(report.contentHash), text(contact), .text(report.followUpCodeHash),
+            content.consents.mayContact.sqliteData!, content.consents.mayShareWithProsecutor.sqliteData!,
+            content.consents.mayCountInStatistics.sqliteData!, .text(content.language), report.isSample.sqliteData!,
         ]
     }
 
