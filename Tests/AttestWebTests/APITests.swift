@@ -1,4 +1,5 @@
 import AttestCore
+import AttestLedger
 import AttestTestSupport
 import Foundation
 import Testing
@@ -9,6 +10,26 @@ import VaporTesting
 
 @Suite("JSON API")
 struct APITests {
+    @Test("The receipt is JSON with every field: reference, code, status, time, content hash and custody entry")
+    func receiptFields() async throws {
+        try await withAttest { harness in
+            let response = try await APIClient(app: harness.app).post("/api/v1/reports", json: validReportJSON)
+            #expect(response.status == .created)
+            #expect(response.headers.contentType == .json)
+            let receipt = try JSONDecoder().decode(APIReceipt.self, from: Data(response.body.readableBytesView))
+            #expect(receipt.reference == "R-2026-000001" && receipt.status == "received")
+            #expect(FollowUpCode(typed: receipt.followUpCode) != nil)
+            #expect(receipt.receivedAt == "2026-11-25T18:00:00Z")
+            let stored = try #require(
+                try await harness.app.attest.store.report(reference: ReportReference("R-2026-000001")!))
+            #expect(receipt.contentHash == stored.contentHash)
+            #expect(receipt.custody.index == 1)
+            let entry = try #require(try await harness.app.attest.ledger.entries(1..<2).first)
+            #expect(receipt.custody.entryHash == TreeHash.leaf(entry.entry).hex)
+            #expect(response.headers.first(name: .location) == "/api/v1/reports/R-2026-000001")
+        }
+    }
+
     @Test("A report is filed, then read and supplemented with its follow-up code")
     func lifecycle() async throws {
         try await withAttest { harness in

@@ -131,6 +131,15 @@ struct APIReceipt: Content {
     var receivedAt: String
     var contentHash: String
     var custody: APICustody
+
+    /// The JSON body, written directly (on every submission; `JSONEncoder` cost more than the rest of the
+    /// response). `APITests` decode it with `JSONDecoder` and compare every field.
+    var json: String {
+        "{\"reference\":\(CanonicalJSON.quoted(reference)),\"followUpCode\":\(CanonicalJSON.quoted(followUpCode)),"
+            + "\"status\":\(CanonicalJSON.quoted(status)),\"receivedAt\":\(CanonicalJSON.quoted(receivedAt)),"
+            + "\"contentHash\":\(CanonicalJSON.quoted(contentHash)),\"custody\":{\"index\":\(custody.index),"
+            + "\"entryHash\":\(CanonicalJSON.quoted(custody.entryHash))}}"
+    }
 }
 
 struct APIReportStatus: Content {

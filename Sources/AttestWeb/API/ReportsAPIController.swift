@@ -48,7 +48,8 @@ struct ReportsAPIController: RouteCollection {
             contentHash: receipt.contentHash,
             custody: .init(index: receipt.custody.index, entryHash: receipt.custody.entryHash)
         )
-        let response = try await body.encodeResponse(status: .created, for: request)
+        let response = Response(status: .created, body: .init(string: body.json))
+        response.headers.contentType = .json
         response.headers.replaceOrAdd(name: .location, value: "\(Paths.apiReports)/\(receipt.reference)")
         return response
     }
