@@ -159,21 +159,31 @@ struct CustodyLogTests {
         }
     }
 
-    @Test("Logs of every size up to 40 verify, whatever the verifier's page size")
+    @Test("Logs of every size up to 40 verify, with supplements, whatever the verifier's page size")
     func everySize() async throws {
         try await withAttest(postgres: false) { harness in
             let services = harness.app.attest
-            for size in 2...40 {
-                _ = try await services.submitReport.execute(.init(submission: .minimal(narrative: "Report \(size)")))
-                if size % 3 == 0 { try await services.ledger.publishIfDue(now: harness.clock.now(), policy: .always) }
+            var receipts: [SubmitReport.Receipt] = []
+            for round in 1...30 {
+                receipts.append(
+                    try await services.submitReport.execute(.init(submission: .minimal(narrative: "Report \(round)"))))
+                if round % 4 == 0 {
+                    _ = try await services.addSupplement.execute(
+                        reference: receipts[round / 2].reference, code: receipts[round / 2].followUpCode,
+                        text: "More, round \(round).")
+                }
+                if round % 3 == 0 { try await services.ledger.publishIfDue(now: harness.clock.now(), policy: .always) }
+                let size = try await services.ledger.size()
                 for pageSize: UInt64 in [1, 3, 8, 8_192] {
                     var verifier = LogVerifier(ledger: services.ledger)
                     verifier.pageSize = pageSize
                     let outcome = try await verifier.verify()
                     #expect(outcome.discrepancies == [], "size \(size), page \(pageSize)")
-                    #expect(outcome.entries == UInt64(size))
+                    #expect(outcome.entries == size)
+                    #expect(outcome.recordsChecked == round + round / 4)
                 }
             }
+            #expect(try await services.ledger.size() == 1 + 30 + 7)
         }
     }
 

@@ -69,8 +69,8 @@ public struct LogVerifier: Sendable {
 
         var frontier = MerkleFrontier()
         var pendingCheckpoints = checkpoints[...]
-        var received: [String: (index: UInt64, hash: String)] = [:]
-        var supplemented: [String: (index: UInt64, hash: String)] = [:]
+        var received: CoveredRecords = [:]
+        var supplemented: CoveredRecords = [:]
         var treeIsBroken = false
         var start: UInt64 = 0
         while start < total {
@@ -133,8 +133,7 @@ public struct LogVerifier: Sendable {
 
     private func check(
         _ row: CustodyLedger.StoredEntry, into outcome: inout Outcome,
-        received: inout [String: (index: UInt64, hash: String)],
-        supplemented: inout [String: (index: UInt64, hash: String)]
+        received: inout CoveredRecords, supplemented: inout CoveredRecords
     ) {
         guard let entry = CustodyEntry.essentials(of: row.entry) else {
             outcome.discrepancies.append("entry \(row.index) is not a readable custody entry")
@@ -172,9 +171,13 @@ public struct LogVerifier: Sendable {
         }
     }
 
+    typealias CoveredRecords = [String: (index: UInt64, hash: String)]
+
+    /// Re-hashes every report and every reporter's supplement and compares each with the entry that covers it;
+    /// names records without an entry and entries without a record. Pages by key, not by offset, so a million
+    /// reports cost a million rows read, not a quadratic skip.
     private func checkRecords(
-        received: [String: (index: UInt64, hash: String)], supplemented: [String: (index: UInt64, hash: String)],
-        into outcome: inout Outcome
+        received: CoveredRecords, supplemented: CoveredRecords, into outcome: inout Outcome
     ) async throws {
         struct ReportRow: Decodable {
             var reference: String
@@ -182,78 +185,85 @@ public struct LogVerifier: Sendable {
             var content_hash: String
         }
         var seen = Set<String>()
-        var offset = 0
+        var after = ""
         while true {
             let rows = try await sql.select().columns("reference", "content_json", "content_hash").from("reports")
-                .orderBy("reference").limit(Int(pageSize)).offset(offset).all(decoding: ReportRow.self)
+                .where("reference", .greaterThan, SQLBind(after))
+                .orderBy("reference").limit(Int(pageSize)).all(decoding: ReportRow.self)
             for row in rows {
                 let recordID = "report:\(row.reference)"
                 seen.insert(recordID)
-                outcome.recordsChecked += 1
-                let hash = ContentHash.sha256Hex(row.content_json)
-                guard let entry = received[recordID] else {
-                    outcome.discrepancies.append(
-                        "\(recordID) has no report.received entry (added behind the application's back?)")
-                    continue
-                }
-                if hash != entry.hash || row.content_hash != entry.hash {
-                    outcome.discrepancies.append(
-                        "\(recordID): its stored content does not match custody entry \(entry.index) (changed?)")
-                }
+                compare(
+                    recordID, kind: .reportReceived,
+                    hashes: [ContentHash.sha256Hex(row.content_json), row.content_hash], with: received,
+                    into: &outcome)
             }
-            guard rows.count == Int(pageSize) else { break }
-            offset += rows.count
+            guard rows.count == Int(pageSize), let last = rows.last else { break }
+            after = last.reference
         }
-        for (recordID, entry) in received where !seen.contains(recordID) {
-            outcome.discrepancies.append(
-                "\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
-        }
+        reportMissing(received, seen: seen, into: &outcome)
 
         struct MessageRow: Decodable {
             var id: UUID
             var reference: String
-            var author: String
             var body: String
             var created_at: Date
             var content_hash: String
         }
         var seenMessages = Set<String>()
-        offset = 0
+        var afterID: UUID?
         while true {
-            let rows = try await sql.select()
+            let query = sql.select()
                 .column(SQLColumn("id", table: "m")).column(SQLColumn("reference", table: "r"))
-                .column(SQLColumn("author", table: "m")).column(SQLColumn("body", table: "m"))
-                .column(SQLColumn("created_at", table: "m")).column(SQLColumn("content_hash", table: "m"))
+                .column(SQLColumn("body", table: "m")).column(SQLColumn("created_at", table: "m"))
+                .column(SQLColumn("content_hash", table: "m"))
                 .from(SQLAlias(SQLIdentifier("report_messages"), as: SQLIdentifier("m")))
                 .join(
                     SQLAlias(SQLIdentifier("reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
                     on: SQLColumn("report_id", table: "m"), .equal, SQLColumn("id", table: "r")
                 )
                 .where(SQLColumn("author", table: "m"), .equal, SQLBind(ThreadMessage.Author.reporter.rawValue))
-                .orderBy(SQLColumn("id", table: "m")).limit(Int(pageSize)).offset(offset)
+            if let afterID { query.where(SQLColumn("id", table: "m"), .greaterThan, SQLBind(afterID)) }
+            let rows = try await query.orderBy(SQLColumn("id", table: "m")).limit(Int(pageSize))
                 .all(decoding: MessageRow.self)
             for row in rows {
                 let recordID = "report:\(row.reference)/message:\(Identifier<ThreadMessage>(row.id))"
                 seenMessages.insert(recordID)
-                outcome.recordsChecked += 1
-                guard let entry = supplemented[recordID] else {
-                    outcome.discrepancies.append(
-                        "\(recordID) has no report.supplemented entry (added behind the application's back?)")
-                    continue
-                }
-                let hash = ReportReference(row.reference).map {
+                let recomputed = ReportReference(row.reference).map {
                     ThreadMessage.contentHash(
                         reference: $0, author: .reporter, body: row.body, createdAt: row.created_at)
                 }
-                if hash != entry.hash || row.content_hash != entry.hash {
-                    outcome.discrepancies.append(
-                        "\(recordID): its stored content does not match custody entry \(entry.index) (changed?)")
-                }
+                compare(
+                    recordID, kind: .reportSupplemented, hashes: [recomputed, row.content_hash], with: supplemented,
+                    into: &outcome)
             }
-            guard rows.count == Int(pageSize) else { break }
-            offset += rows.count
+            guard rows.count == Int(pageSize), let last = rows.last else { break }
+            afterID = last.id
         }
-        for (recordID, entry) in supplemented where !seenMessages.contains(recordID) {
+        reportMissing(supplemented, seen: seenMessages, into: &outcome)
+    }
+
+    /// One stored record against the entry covering it: the entry must exist and every hash must equal its own.
+    private func compare(
+        _ recordID: String, kind: CustodyEventKind, hashes: [String?], with entries: CoveredRecords,
+        into outcome: inout Outcome
+    ) {
+        outcome.recordsChecked += 1
+        guard let entry = entries[recordID] else {
+            outcome.discrepancies.append(
+                "\(recordID) has no \(kind.rawValue) entry (added behind the application's back?)")
+            return
+        }
+        if hashes.contains(where: { $0 != entry.hash }) {
+            outcome.discrepancies.append(
+                "\(recordID): its stored content does not match custody entry \(entry.index) (changed?)")
+        }
+    }
+
+    /// Entries naming records that no longer exist.
+    private func reportMissing(_ entries: CoveredRecords, seen: Set<String>, into outcome: inout Outcome) {
+        for (recordID, entry) in entries.sorted(by: { $0.value.index < $1.value.index })
+        where !seen.contains(recordID) {
             outcome.discrepancies.append(
                 "\(recordID), named by custody entry \(entry.index), does not exist (deleted?)")
         }
