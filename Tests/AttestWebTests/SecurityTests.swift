@@ -57,8 +57,6 @@ struct SecurityTests {
             postgres: false,
             configure: {
                 $0.trustProxy = true; $0.rateLimitPerMinute = 100
-                // The server's own public name is stored (checkpoint origin); it must not be the client's address.
-                $0.publicURL = "http://attest.example"
             }
         ) { harness in
             let tester = try harness.app.testing(method: .running(hostname: "127.0.0.1", port: 0))

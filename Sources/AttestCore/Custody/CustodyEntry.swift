@@ -117,13 +117,4 @@ public struct CustodyEntry: Equatable, Sendable {
         guard text.utf8.count <= Self.maxBytes else { throw Error.tooLarge(bytes: text.utf8.count) }
         return text
     }
-
-    /// The same text through the general canonical writer (for the test that keeps the two equal).
-    public func canonicalJSONViaJSONValue() -> String {
-        JSONValue.object([
-            ("actor", .string(actor)), ("nonce", .string(nonce)), ("record", .string(recordID)),
-            ("sha256", .string(contentHash)), ("time", .string(time)), ("type", .string(kind)),
-            ("v", .integer(Self.version)),
-        ]).serialized()
-    }
 }

@@ -38,10 +38,11 @@ public struct SignedNote: Sendable, Equatable {
             throw .malformedNote("not valid UTF-8")
         }
         try checkCharacters(whole)
-        guard let separator = whole.utf8.indices(of: "\n\n").last else {
+        // The last blank line separates text from signatures (a literal search: "\n\n" is not a grapheme match).
+        guard let separator = whole.range(of: "\n\n", options: [.backwards, .literal]) else {
             throw .malformedNote("no blank line before the signatures")
         }
-        let textEnd = whole.utf8.index(after: separator)
+        let textEnd = whole.utf8.index(after: separator.lowerBound)
         let text = String(whole[..<textEnd])
         let signatureBlock = whole[whole.utf8.index(textEnd, offsetBy: 1)...]
         guard signatureBlock.hasSuffix("\n") else { throw .malformedNote("signatures must end in a newline") }
@@ -73,22 +74,5 @@ public struct SignedNote: Sendable, Equatable {
         for scalar in text.unicodeScalars where (scalar.value < 0x20 && scalar != "\n") || scalar.value == 0xfffd {
             throw .malformedNote("control character U+\(String(scalar.value, radix: 16).leftPadded(to: 4))")
         }
-    }
-}
-
-extension String.UTF8View {
-    /// The start of every occurrence of `pattern`.
-    fileprivate func indices(of pattern: String) -> [String.Index] {
-        let needle = Array(pattern.utf8)
-        let bytes = Array(self)
-        var found: [String.Index] = []
-        var offset = 0
-        while offset + needle.count <= bytes.count {
-            if bytes[offset..<(offset + needle.count)].elementsEqual(needle) {
-                found.append(index(startIndex, offsetBy: offset))
-            }
-            offset += 1
-        }
-        return found
     }
 }

@@ -28,10 +28,12 @@ struct MerkleCustodyLog: CustodyLog {
         if let batch {
             index = try await batch.next("custody", first: 0)
             try await batch.appendLeaf(leaf, at: UInt64(index)) { nodes.append(($0, $1)) }
+            // The SQLite writer binds `SQLiteData` itself (see `SQLiteBatch.insert`).
             batch.addCustodyEntry(
-                CustodyStorage.EntryRow(
-                    index: index, kind: event.kind.rawValue, recordID: event.recordID, entry: entry),
-                nodes: nodes)
+                [.integer(Int(index)), .text(event.kind.rawValue), .text(event.recordID), .text(entry)],
+                nodes: nodes.map { node, hash in
+                    [.integer(node.level), .integer(Int(node.index)), .blob(ByteBuffer(bytes: hash.bytes))]
+                })
         } else {
             index = try await Sequences.next("custody", first: 0, on: database)
             var frontier = try await CustodyStorage.frontier(size: UInt64(index), on: sql)
@@ -47,45 +49,6 @@ struct MerkleCustodyLog: CustodyLog {
 /// The custody tables' shapes and the reads every custody component shares.
 enum CustodyStorage {
     static let entryColumns = ["entry_index", "kind", "record_id", "entry"]
-
-    /// One `custody_entries` row.
-    struct EntryRow {
-        var index: Int64
-        var kind: String
-        var recordID: String
-        var entry: String
-    }
-
-    /// Writes entry and node rows through SQLiteNIO directly, with `SQLiteData` binds: SQLKit encodes every bind
-    /// through an `Encoder`, which was most of an append's cost (an append writes about three rows).
-    static func insert(entries: [EntryRow], nodes: [(TreeNode, TreeHash)], on sqlite: any SQLiteDatabase) async throws {
-        let rowsPerStatement = 200
-        var start = 0
-        while start < entries.count {
-            let chunk = entries[start..<min(start + rowsPerStatement, entries.count)]
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * 4)
-            for row in chunk {
-                binds += [.integer(Int(row.index)), .text(row.kind), .text(row.recordID), .text(row.entry)]
-            }
-            let values = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            _ = try await sqlite.query(
-                "INSERT INTO custody_entries (entry_index, kind, record_id, entry) VALUES \(values)", binds)
-            start += chunk.count
-        }
-        start = 0
-        while start < nodes.count {
-            let chunk = nodes[start..<min(start + rowsPerStatement, nodes.count)]
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * 3)
-            for (node, hash) in chunk {
-                binds += [.integer(node.level), .integer(Int(node.index)), .blob(ByteBuffer(bytes: hash.bytes))]
-            }
-            let values = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            _ = try await sqlite.query("INSERT INTO custody_hashes (level, position, hash) VALUES \(values)", binds)
-            start += chunk.count
-        }
-    }
     static let hashColumns = ["level", "position", "hash"]
 
     static func hashRow(_ node: TreeNode, _ hash: TreeHash) -> [any SQLExpression] {

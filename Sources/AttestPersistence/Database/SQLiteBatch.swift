@@ -18,8 +18,8 @@ final class SQLiteBatch: @unchecked Sendable {
     private var frontier: MerkleFrontier?
     private var reportRows: [[SQLiteData]] = []
     private var messageRows: [[SQLiteData]] = []
-    private var custodyRows: [CustodyStorage.EntryRow] = []
-    private var custodyNodes: [(TreeNode, TreeHash)] = []
+    private var custodyRows: [[SQLiteData]] = []
+    private var custodyNodes: [[SQLiteData]] = []
 
     static let reportColumns = [
         "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
@@ -61,7 +61,7 @@ final class SQLiteBatch: @unchecked Sendable {
     func addReport(_ values: [SQLiteData]) { reportRows.append(values) }
     func addMessage(_ values: [SQLiteData]) { messageRows.append(values) }
 
-    func addCustodyEntry(_ row: CustodyStorage.EntryRow, nodes: [(TreeNode, TreeHash)]) {
+    func addCustodyEntry(_ row: [SQLiteData], nodes: [[SQLiteData]]) {
         custodyRows.append(row)
         custodyNodes += nodes
     }
@@ -71,7 +71,10 @@ final class SQLiteBatch: @unchecked Sendable {
         guard let sqlite = sql as? any SQLiteDatabase else { throw PersistenceError.unsupportedDatabase }
         try await Self.insert(into: "reports", columns: Self.reportColumns, rows: reportRows, on: sqlite)
         try await Self.insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows, on: sqlite)
-        try await CustodyStorage.insert(entries: custodyRows, nodes: custodyNodes, on: sqlite)
+        try await Self.insert(
+            into: "custody_entries", columns: CustodyStorage.entryColumns, rows: custodyRows, on: sqlite)
+        try await Self.insert(
+            into: "custody_hashes", columns: CustodyStorage.hashColumns, rows: custodyNodes, on: sqlite)
         reportRows = []
         messageRows = []
         custodyRows = []
