@@ -64,6 +64,11 @@ public actor InMemoryReportStore: ReportStore {
         public var messages: [ThreadMessage] = []
         public var sequences: [String: Int] = [:]
         public var custody: [CustodyEvent] = []
+        public var evidence: [EvidenceItem] = []
+        /// Completed uploads not yet attached.
+        public var uploads: [String: CompletedUpload] = [:]
+        /// Uploads attached, and to which report.
+        public var attachedUploads: [String: Identifier<Report>] = [:]
     }
 
     public private(set) var state = State()
@@ -100,6 +105,15 @@ public actor InMemoryReportStore: ReportStore {
 
     public func countReports(samples: Bool) async throws -> Int {
         state.reports.filter { $0.isSample == samples }.count
+    }
+
+    public func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
+        state.evidence.filter { $0.reportID == report }
+    }
+
+    /// Makes an upload available for attachment, as the upload server does when its last byte arrives.
+    public func complete(_ upload: CompletedUpload) {
+        state.uploads[upload.id] = upload
     }
 
     /// Thrown by the failing custody log.
@@ -140,6 +154,26 @@ public actor InMemoryReportStore: ReportStore {
                     state.reports[index].status = status
                 }
             }
+        }
+
+        func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
+            lock.withLock {
+                let items = state.evidence.filter { $0.reportID == report }
+                return (items.count, items.reduce(0) { $0 + $1.size })
+            }
+        }
+
+        func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload {
+            try lock.withLock {
+                if state.attachedUploads[id] != nil { throw EvidenceError.uploadAlreadyAttached }
+                guard let upload = state.uploads.removeValue(forKey: id) else { throw EvidenceError.uploadNotFound }
+                state.attachedUploads[id] = report
+                return upload
+            }
+        }
+
+        func insert(_ evidence: EvidenceItem) async throws {
+            lock.withLock { state.evidence.append(evidence) }
         }
 
         func append(_ event: CustodyEvent) async throws -> CustodyReceipt {

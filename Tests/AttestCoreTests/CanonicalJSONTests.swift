@@ -113,11 +113,34 @@ struct ReportContentCanonicalJSONTests {
 struct CustodyEntryTests {
     /// The entry through the general canonical writer, which the hand-ordered `canonicalJSON()` must equal.
     func viaJSONValue(_ entry: CustodyEntry) -> String {
-        JSONValue.object([
+        var members: [(String, JSONValue?)] = [
             ("actor", .string(entry.actor)), ("nonce", .string(entry.nonce)), ("record", .string(entry.recordID)),
             ("sha256", .string(entry.contentHash)), ("time", .string(entry.time)), ("type", .string(entry.kind)),
             ("v", .integer(CustodyEntry.version)),
-        ]).serialized()
+        ]
+        if let details = entry.details {
+            members += [
+                ("media", .string(details.mediaType)), ("size", .integer(Int(details.size))),
+                ("source", .string(details.source)),
+            ]
+        }
+        return JSONValue.object(members.shuffled()).serialized()
+    }
+
+    @Test("An evidence.ingested entry carries the file's hash, size, type and source, in canonical order")
+    func evidenceEntry() throws {
+        let item = EvidenceItem(
+            id: Identifier(UUID(uuidString: "00000000-0000-4000-8000-000000000001")!),
+            reportID: Identifier(UUID()), uploadID: "u1", sha256: String(repeating: "0f", count: 32),
+            sha512: String(repeating: "1e", count: 64), size: 4_294_967_296, mediaType: "video/mp4",
+            source: .publicUpload, receivedAt: Date(timeIntervalSince1970: 1_795_000_000))
+        let entry = CustodyEntry(event: item.ingestedEvent(actor: "public"), nonce: Array(repeating: 1, count: 32))
+        let json = try entry.canonicalJSON()
+        #expect(json == viaJSONValue(entry))
+        #expect(json.contains(#""media":"video/mp4","nonce""#))
+        #expect(json.contains(#""sha256":"\#(item.sha256)","size":4294967296,"source":"public-upload","time""#))
+        #expect(try CustodyEntry(json: Data(json.utf8)) == entry)
+        #expect(!json.contains(item.sha512), "the entry names the file by its SHA-256 only")
     }
 
     @Test("An entry is canonical JSON that parses back, and one over 65,535 bytes is refused")

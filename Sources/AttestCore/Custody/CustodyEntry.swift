@@ -1,7 +1,8 @@
 import Foundation
 
 /// One custody log entry as it is hashed and stored: RFC 8785 canonical JSON of
-/// `{"actor","nonce","record","sha256","time","type","v"}`. Verifiers hash its exact bytes; Attest parses it
+/// `{"actor","nonce","record","sha256","time","type","v"}`; `evidence.ingested` entries add the file's
+/// `media` type, `size` and `source`. Verifiers hash its exact bytes; Attest parses it
 /// back only to re-hash the record it names.
 public struct CustodyEntry: Equatable, Sendable {
     /// The entry format's version.
@@ -18,6 +19,8 @@ public struct CustodyEntry: Equatable, Sendable {
     public var contentHash: String
     /// 32 random bytes, base64: makes leaf hashes of low-entropy entries impossible to confirm by guessing.
     public var nonce: String
+    /// The file's size, detected type and source (`evidence.ingested` only).
+    public var details: CustodyEvent.Details?
 
     /// Why an entry could not be made or read.
     public enum Error: Swift.Error, Equatable {
@@ -33,6 +36,7 @@ public struct CustodyEntry: Equatable, Sendable {
         recordID = event.recordID
         contentHash = event.contentHash
         self.nonce = Data(nonce).base64EncodedString()
+        details = event.details
     }
 
     /// Parses stored entry bytes. Entries written before the Merkle log name the kind `kind` and carry no `v`.
@@ -45,6 +49,9 @@ public struct CustodyEntry: Equatable, Sendable {
             var record: String
             var sha256: String
             var nonce: String
+            var media: String?
+            var size: Int64?
+            var source: String?
         }
         let wire: Wire
         do {
@@ -59,6 +66,9 @@ public struct CustodyEntry: Equatable, Sendable {
         recordID = wire.record
         contentHash = wire.sha256
         nonce = wire.nonce
+        if let media = wire.media, let size = wire.size, let source = wire.source {
+            details = .init(size: size, mediaType: media, source: source)
+        }
     }
 
     /// The fields verification needs — type, record and content hash — read without a JSON decoder when the
@@ -108,9 +118,13 @@ public struct CustodyEntry: Equatable, Sendable {
         var text = #"{"actor":"#
         text.reserveCapacity(200 + recordID.utf8.count + actor.utf8.count)
         text += CanonicalJSON.quoted(actor)
+        if let details { text += #","media":"# + CanonicalJSON.quoted(details.mediaType) }
         text += #","nonce":"# + CanonicalJSON.quoted(nonce)
         text += #","record":"# + CanonicalJSON.quoted(recordID)
         text += #","sha256":"# + CanonicalJSON.quoted(contentHash)
+        if let details {
+            text += #","size":"# + String(details.size) + #","source":"# + CanonicalJSON.quoted(details.source)
+        }
         text += #","time":"# + CanonicalJSON.quoted(time)
         text += #","type":"# + CanonicalJSON.quoted(kind)
         text += #","v":"# + String(Self.version) + "}"

@@ -26,13 +26,32 @@ public struct CustodyEvent: Equatable, Sendable {
     public var recordID: String
     /// Lower-case hex SHA-256 of the record's canonical content.
     public var contentHash: String
+    /// What an `evidence.ingested` entry adds: the file's size, detected type and source.
+    public var details: Details?
 
-    public init(kind: CustodyEventKind, occurredAt: Date, actor: String, recordID: String, contentHash: String) {
+    /// Facts about a file that an entry may carry beside its hash (never its name, metadata or contents).
+    public struct Details: Equatable, Sendable {
+        public var size: Int64
+        public var mediaType: String
+        public var source: String
+
+        public init(size: Int64, mediaType: String, source: String) {
+            self.size = size
+            self.mediaType = mediaType
+            self.source = source
+        }
+    }
+
+    public init(
+        kind: CustodyEventKind, occurredAt: Date, actor: String, recordID: String, contentHash: String,
+        details: Details? = nil
+    ) {
         self.kind = kind
         self.occurredAt = occurredAt
         self.actor = actor
         self.recordID = recordID
         self.contentHash = contentHash
+        self.details = details
     }
 }
 

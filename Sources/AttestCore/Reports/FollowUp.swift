@@ -7,6 +7,8 @@ public struct ReportStatusView: Equatable, Sendable {
     public var receivedAt: Date
     public var contentHash: String
     public var messages: [ThreadMessage]
+    /// The files attached to the report, oldest first.
+    public var evidence: [EvidenceItem] = []
 }
 
 /// Errors of the follow-up channel.
@@ -32,9 +34,10 @@ public struct ViewReportStatus: Sendable {
     public func execute(reference: ReportReference, code: FollowUpCode) async throws -> ReportStatusView {
         let report = try await Self.authenticate(store: store, reference: reference, code: code)
         let messages = try await store.messages(of: report.id)
+        let evidence = try await store.evidence(of: report.id)
         return ReportStatusView(
             reference: report.reference, status: report.status, receivedAt: report.receivedAt,
-            contentHash: report.contentHash, messages: messages
+            contentHash: report.contentHash, messages: messages, evidence: evidence
         )
     }
 

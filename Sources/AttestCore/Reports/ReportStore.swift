@@ -12,6 +12,13 @@ public protocol ReportUnitOfWork: Sendable {
     func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws
     /// The custody log, appending within this unit of work.
     var custodyLog: any CustodyLog { get }
+    /// How many files, and how many bytes, are attached to a report.
+    func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64)
+    /// Marks a completed, unattached, unexpired upload as attached to `report` and returns it; throws
+    /// `EvidenceError` otherwise.
+    func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload
+    /// Stores a new evidence item.
+    func insert(_ evidence: EvidenceItem) async throws
 }
 
 /// Reports, their threads and their custody entries.
@@ -28,4 +35,6 @@ public protocol ReportStore: Sendable {
     func messages(of report: Identifier<Report>) async throws -> [ThreadMessage]
     /// How many reports exist, sample or real.
     func countReports(samples: Bool) async throws -> Int
+    /// The evidence attached to a report, oldest first.
+    func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem]
 }

@@ -7,22 +7,30 @@ public struct SubmitReport: Sendable {
     public var clock: any Clock
     public var random: any RandomSource
     public var validator: ReportValidator
+    public var evidenceLimits: EvidenceLimits
 
-    public init(store: any ReportStore, clock: any Clock, random: any RandomSource, validator: ReportValidator) {
+    public init(
+        store: any ReportStore, clock: any Clock, random: any RandomSource, validator: ReportValidator,
+        evidenceLimits: EvidenceLimits = EvidenceLimits()
+    ) {
         self.store = store
         self.clock = clock
         self.random = random
         self.validator = validator
+        self.evidenceLimits = evidenceLimits
     }
 
     public struct Input: Sendable {
         public var submission: ReportSubmission
         /// Marks synthetic sample data.
         public var isSample: Bool
+        /// Completed uploads to attach, by id.
+        public var uploads: [String]
 
-        public init(submission: ReportSubmission, isSample: Bool = false) {
+        public init(submission: ReportSubmission, isSample: Bool = false, uploads: [String] = []) {
             self.submission = submission
             self.isSample = isSample
+            self.uploads = uploads
         }
     }
 
@@ -36,6 +44,8 @@ public struct SubmitReport: Sendable {
         public var contentHash: String
         /// The custody log entry of `report.received`.
         public var custody: CustodyReceipt
+        /// The files attached with the report.
+        public var evidence: [AttachedEvidence] = []
     }
 
     /// Files the report; throws `ValidationFailure` without storing anything when the input is invalid.
@@ -50,6 +60,8 @@ public struct SubmitReport: Sendable {
         let year = calendar.component(.year, from: now)
         let id = Identifier<Report>(random.uuid())
         let jurisdiction = validator.jurisdiction.code
+        let evidenceLimits = self.evidenceLimits
+        let random = self.random
         return try await store.transaction { unit in
             let reference = ReportReference(year: year, number: try await unit.nextNumber(in: "report-\(year)"))
             let report = Report(
@@ -65,9 +77,11 @@ public struct SubmitReport: Sendable {
                     contentHash: contentHash
                 )
             )
+            let evidence = try await EvidenceAttachment.attach(
+                input.uploads, to: id, actor: "public", limits: evidenceLimits, random: random, in: unit)
             return Receipt(
                 reference: reference, followUpCode: code, receivedAt: now, status: .received,
-                contentHash: contentHash, custody: custody
+                contentHash: contentHash, custody: custody, evidence: evidence
             )
         }
     }

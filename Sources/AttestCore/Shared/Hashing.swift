@@ -101,3 +101,23 @@ public enum CanonicalJSON {
         "[" + strings.map(quoted).joined(separator: ",") + "]"
     }
 }
+
+/// SHA-256 and SHA-512 of a stream of bytes, with its length: how evidence is fingerprinted.
+public struct FileHasher: Sendable {
+    public private(set) var sha256 = SHA256()
+    public private(set) var sha512 = SHA512()
+    public private(set) var count: Int64 = 0
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        sha256.update(bufferPointer: bytes)
+        sha512.update(bufferPointer: bytes)
+        count += Int64(bytes.count)
+    }
+
+    /// Lower-case hex digests and the byte count.
+    public func finalize() -> (sha256: String, sha512: String, size: Int64) {
+        (ContentHash.hex(sha256.finalize()), ContentHash.hex(sha512.finalize()), count)
+    }
+}

@@ -12,9 +12,12 @@ public struct LogVerifier: Sendable {
     let ledger: CustodyLedger
     /// Entries read per query.
     public var pageSize: UInt64 = 8_192
+    /// When set, every evidence file is read back and re-hashed (slow: it reads every byte stored).
+    public var evidenceFiles: (any EvidenceBlobStore)?
 
-    public init(ledger: CustodyLedger) {
+    public init(ledger: CustodyLedger, evidenceFiles: (any EvidenceBlobStore)? = nil) {
         self.ledger = ledger
+        self.evidenceFiles = evidenceFiles
     }
 
     /// What a verification found.
@@ -71,6 +74,7 @@ public struct LogVerifier: Sendable {
         var pendingCheckpoints = checkpoints[...]
         var received: CoveredRecords = [:]
         var supplemented: CoveredRecords = [:]
+        var ingested: CoveredRecords = [:]
         var treeIsBroken = false
         var start: UInt64 = 0
         while start < total {
@@ -88,7 +92,8 @@ public struct LogVerifier: Sendable {
                 var leaf: TreeHash?
                 if let row {
                     leaf = TreeHash.leaf(row.entry)
-                    check(row, into: &outcome, received: &received, supplemented: &supplemented)
+                    check(
+                        row, into: &outcome, received: &received, supplemented: &supplemented, ingested: &ingested)
                     if let storedLeaf = storedNodes[TreeNode(level: 0, index: index)], storedLeaf != leaf {
                         outcome.discrepancies.append(
                             "entry \(index) (\(row.recordID)): its bytes do not match its stored leaf hash (changed or moved?)"
@@ -127,13 +132,14 @@ public struct LogVerifier: Sendable {
 
         try await checkConsistency(of: checkpoints, into: &outcome)
         try await checkRecords(received: received, supplemented: supplemented, into: &outcome)
+        try await checkEvidence(ingested: ingested, into: &outcome)
         try await checkHashCount(size: stored, into: &outcome)
         return outcome
     }
 
     private func check(
         _ row: CustodyLedger.StoredEntry, into outcome: inout Outcome,
-        received: inout CoveredRecords, supplemented: inout CoveredRecords
+        received: inout CoveredRecords, supplemented: inout CoveredRecords, ingested: inout CoveredRecords
     ) {
         guard let entry = CustodyEntry.essentials(of: row.entry) else {
             outcome.discrepancies.append("entry \(row.index) is not a readable custody entry")
@@ -151,6 +157,8 @@ public struct LogVerifier: Sendable {
             received[entry.recordID] = (row.index, entry.contentHash)
         case .reportSupplemented:
             supplemented[entry.recordID] = (row.index, entry.contentHash)
+        case .evidenceIngested:
+            ingested[entry.recordID] = (row.index, entry.contentHash)
         case nil:
             outcome.discrepancies.append("entry \(row.index) has an unknown type “\(entry.kind)”")
         default:
@@ -241,6 +249,39 @@ public struct LogVerifier: Sendable {
             afterID = last.id
         }
         reportMissing(supplemented, seen: seenMessages, into: &outcome)
+    }
+
+    /// Every evidence row against its `evidence.ingested` entry (the entry carries the file's SHA-256), and, when
+    /// the verifier has the evidence store, every file re-hashed against both.
+    private func checkEvidence(ingested: CoveredRecords, into outcome: inout Outcome) async throws {
+        var seen = Set<String>()
+        var after: UUID?
+        while true {
+            let query = sql.select().column("*").from("evidence")
+            if let after { query.where("id", .greaterThan, SQLBind(after)) }
+            let rows = try await query.orderBy("id").limit(Int(pageSize)).all(decoding: EvidenceRow.self)
+            for row in rows {
+                let recordID = "evidence:\(Identifier<EvidenceItem>(row.id))"
+                seen.insert(recordID)
+                var hashes: [String?] = [row.sha256]
+                if let files = evidenceFiles {
+                    do {
+                        let digests = try await files.digests(sha256: row.sha256)
+                        hashes.append(digests.sha256)
+                        if digests.sha512 != row.sha512 || digests.size != row.size {
+                            outcome.discrepancies.append(
+                                "\(recordID): its stored file does not match its record (changed?)")
+                        }
+                    } catch {
+                        outcome.discrepancies.append("\(recordID): its stored file is missing or unreadable (\(error))")
+                    }
+                }
+                compare(recordID, kind: .evidenceIngested, hashes: hashes, with: ingested, into: &outcome)
+            }
+            guard rows.count == Int(pageSize), let last = rows.last else { break }
+            after = last.id
+        }
+        reportMissing(ingested, seen: seen, into: &outcome)
     }
 
     /// One stored record against the entry covering it: the entry must exist and every hash must equal its own.

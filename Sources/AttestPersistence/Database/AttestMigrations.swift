@@ -7,5 +7,6 @@ public enum AttestMigrations {
         CreateReports(),
         CreateCustodyEntries(),
         CreateMerkleLog(),
+        CreateEvidence(),
     ]
 }

@@ -65,6 +65,8 @@ struct APIReportInput: Decodable {
     var contact: Contact?
     var consents: Consents?
     var language: String?
+    /// Completed uploads (tus upload ids) to attach as evidence.
+    var uploads: [String]?
 
     /// A whole number as text, or the number as written (which validation then refuses as malformed).
     private static func integerText(_ value: Double?) -> String? {
@@ -119,6 +121,33 @@ struct APISupplementInput: Decodable {
     var text: String?
 }
 
+struct APIEvidenceInput: Decodable {
+    var uploads: [String]
+}
+
+/// One attached file: its fingerprints, size and detected type, and the custody entry that recorded it.
+struct APIEvidence: Content {
+    var sha256: String
+    var sha512: String
+    var size: Int64
+    var mediaType: String
+    var receivedAt: String
+    var custody: APICustody?
+
+    init(_ item: EvidenceItem, custody: CustodyReceipt? = nil) {
+        sha256 = item.sha256
+        sha512 = item.sha512
+        size = item.size
+        mediaType = item.mediaType
+        receivedAt = RFC3339.string(from: item.receivedAt)
+        self.custody = custody.map { APICustody(index: $0.index, entryHash: $0.entryHash) }
+    }
+}
+
+struct APIEvidenceReceipt: Content {
+    var evidence: [APIEvidence]
+}
+
 struct APICustody: Content {
     var index: Int64
     var entryHash: String
@@ -131,6 +160,7 @@ struct APIReceipt: Content {
     var receivedAt: String
     var contentHash: String
     var custody: APICustody
+    var evidence: [APIEvidence] = []
 
     /// The JSON body, written directly (on every submission; `JSONEncoder` cost more than the rest of the
     /// response). `APITests` decode it with `JSONDecoder` and compare every field.
@@ -138,7 +168,12 @@ struct APIReceipt: Content {
         "{\"reference\":\(CanonicalJSON.quoted(reference)),\"followUpCode\":\(CanonicalJSON.quoted(followUpCode)),"
             + "\"status\":\(CanonicalJSON.quoted(status)),\"receivedAt\":\(CanonicalJSON.quoted(receivedAt)),"
             + "\"contentHash\":\(CanonicalJSON.quoted(contentHash)),\"custody\":{\"index\":\(custody.index),"
-            + "\"entryHash\":\(CanonicalJSON.quoted(custody.entryHash))}}"
+            + "\"entryHash\":\(CanonicalJSON.quoted(custody.entryHash))},\"evidence\":\(evidenceJSON)}"
+    }
+
+    private var evidenceJSON: String {
+        guard !evidence.isEmpty, let data = try? JSONEncoder().encode(evidence) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 
@@ -153,6 +188,7 @@ struct APIReportStatus: Content {
     var receivedAt: String
     var contentHash: String
     var messages: [Message]
+    var evidence: [APIEvidence]
 }
 
 struct APISupplementReceipt: Content {

@@ -11,6 +11,7 @@ struct ReportsAPIController: RouteCollection {
         api.post("reports", use: create)
         api.get("reports", ":reference", use: show)
         api.post("reports", ":reference", "supplements", use: supplement)
+        api.post("reports", ":reference", "evidence", use: attachEvidence)
     }
 
     func openAPI(request: Request) async throws -> Response {
@@ -41,12 +42,14 @@ struct ReportsAPIController: RouteCollection {
 
     func create(request: Request) async throws -> Response {
         let input = try APIBody.decode(APIReportInput.self, from: request)
-        let receipt = try await request.attest.submitReport.execute(.init(submission: input.submission()))
+        let receipt = try await request.attest.submitReport.execute(
+            .init(submission: input.submission(), uploads: input.uploads ?? []))
         let body = APIReceipt(
             reference: receipt.reference.description, followUpCode: receipt.followUpCode.grouped,
             status: receipt.status.rawValue, receivedAt: RFC3339.string(from: receipt.receivedAt),
             contentHash: receipt.contentHash,
-            custody: .init(index: receipt.custody.index, entryHash: receipt.custody.entryHash)
+            custody: .init(index: receipt.custody.index, entryHash: receipt.custody.entryHash),
+            evidence: receipt.evidence.map { APIEvidence($0.item, custody: $0.custody) }
         )
         let response = Response(status: .created, body: .init(string: body.json))
         response.headers.contentType = .json
@@ -62,7 +65,8 @@ struct ReportsAPIController: RouteCollection {
             receivedAt: RFC3339.string(from: view.receivedAt), contentHash: view.contentHash,
             messages: view.messages.map {
                 .init(author: $0.author.rawValue, body: $0.body, createdAt: RFC3339.string(from: $0.createdAt))
-            }
+            },
+            evidence: view.evidence.map { APIEvidence($0) }
         )
     }
 
@@ -76,6 +80,15 @@ struct ReportsAPIController: RouteCollection {
             createdAt: RFC3339.string(from: message.createdAt), contentHash: message.contentHash,
             custody: .init(index: custody.index, entryHash: custody.entryHash)
         )
+        return try await body.encodeResponse(status: .created, for: request)
+    }
+
+    func attachEvidence(request: Request) async throws -> Response {
+        let (reference, code) = try credentials(request)
+        let input = try APIBody.decode(APIEvidenceInput.self, from: request)
+        let attached = try await request.attest.addEvidence.execute(
+            reference: reference, code: code, uploads: input.uploads)
+        let body = APIEvidenceReceipt(evidence: attached.map { APIEvidence($0.item, custody: $0.custody) })
         return try await body.encodeResponse(status: .created, for: request)
     }
 

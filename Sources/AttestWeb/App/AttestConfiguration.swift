@@ -43,6 +43,14 @@ public struct AttestConfiguration: Sendable {
     /// …or after this many seconds with any new entry (`ATTEST_CHECKPOINT_SECONDS`, default 10).
     public var checkpointSeconds = 10
 
+    /// Evidence limits and the allow-list (`ATTEST_EVIDENCE_*`, `ATTEST_UPLOAD_EXPIRY_SECONDS`,
+    /// `ATTEST_DISK_FREE_FLOOR_BYTES`).
+    public var evidence = EvidenceLimits()
+    /// How often expired uploads are swept, in seconds (`ATTEST_UPLOAD_SWEEP_SECONDS`, default 300).
+    public var uploadSweepSeconds = 300
+    /// The exiftool executable (`ATTEST_EXIFTOOL`: a path, or `off`; default: `exiftool` on `PATH` if any).
+    public var exiftool: String?
+
     /// The origin line of checkpoints.
     public var effectiveLogOrigin: String {
         if let logOrigin { return logOrigin }
@@ -156,6 +164,38 @@ public struct AttestConfiguration: Sendable {
             try integer("ATTEST_CHECKPOINT_ENTRIES", 1...10_000_000) ?? configuration.checkpointEntries
         configuration.checkpointSeconds =
             try integer("ATTEST_CHECKPOINT_SECONDS", 1...86_400) ?? configuration.checkpointSeconds
+        func bytes(_ name: String, _ range: ClosedRange<Int64>) throws -> Int64? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = Int64(text), range.contains(value) else {
+                throw Error(
+                    variable: name, reason: "must be a number of bytes from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        var evidence = EvidenceLimits()
+        evidence.maxFileBytes = try bytes("ATTEST_EVIDENCE_MAX_FILE_BYTES", 1...(1 << 50)) ?? evidence.maxFileBytes
+        evidence.filesPerReportMax =
+            try integer("ATTEST_EVIDENCE_FILES_PER_REPORT", 0...10_000) ?? evidence.filesPerReportMax
+        evidence.totalBytesPerReportMax =
+            try bytes("ATTEST_EVIDENCE_BYTES_PER_REPORT", 1...(1 << 52)) ?? evidence.totalBytesPerReportMax
+        evidence.uploadExpirySeconds =
+            try integer("ATTEST_UPLOAD_EXPIRY_SECONDS", 60...30 * 86_400) ?? evidence.uploadExpirySeconds
+        evidence.freeDiskFloorBytes =
+            try bytes("ATTEST_DISK_FREE_FLOOR_BYTES", 0...(1 << 50)) ?? evidence.freeDiskFloorBytes
+        evidence.browserHashMaxBytes =
+            try bytes("ATTEST_BROWSER_HASH_MAX_BYTES", 0...(4 << 30)) ?? evidence.browserHashMaxBytes
+        if let value = environment["ATTEST_EVIDENCE_TYPES"], !value.isEmpty {
+            guard let list = EvidenceAllowList(parsing: value) else {
+                throw Error(
+                    variable: "ATTEST_EVIDENCE_TYPES",
+                    reason: "must list image, video, audio, document or recognised media types, comma-separated")
+            }
+            evidence.allowList = list
+        }
+        configuration.evidence = evidence
+        configuration.uploadSweepSeconds =
+            try integer("ATTEST_UPLOAD_SWEEP_SECONDS", 1...86_400) ?? configuration.uploadSweepSeconds
+        configuration.exiftool = environment["ATTEST_EXIFTOOL"].flatMap { $0.isEmpty ? nil : $0 }
         if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {
             guard ["true", "false", "1", "0"].contains(value.lowercased()) else {
                 throw Error(variable: "ATTEST_TRUST_PROXY", reason: "must be true or false")

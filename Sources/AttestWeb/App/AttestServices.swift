@@ -20,6 +20,8 @@ public struct AttestServices: Sendable {
     let rateLimiter: RateLimiter
     /// The custody log: proofs, tiles, checkpoints.
     public var ledger: CustodyLedger
+    /// Resumable uploads and the evidence store.
+    let uploads: UploadService
 
     /// Languages offered: the jurisdiction's, where a catalog exists.
     public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }
@@ -27,10 +29,15 @@ public struct AttestServices: Sendable {
     public var validator: ReportValidator { ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits) }
 
     public var submitReport: SubmitReport {
-        SubmitReport(store: store, clock: clock, random: random, validator: validator)
+        SubmitReport(
+            store: store, clock: clock, random: random, validator: validator, evidenceLimits: configuration.evidence)
     }
 
     public var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
+
+    public var addEvidence: AddEvidence {
+        AddEvidence(store: store, random: random, limits: configuration.evidence)
+    }
 
     public var addSupplement: AddSupplement {
         AddSupplement(store: store, clock: clock, random: random, limits: configuration.limits)

@@ -56,13 +56,25 @@ public func configure(
     )
     let ledger = CustodyLedger(store: store, signer: signer, origin: origin)
     try await ledger.publishIfDue(now: clock.now(), policy: .always)
-    // 7. Services, reachable from every handler.
+    // 7. The evidence store and resumable uploads: uploads cut short by a crash are completed or cleaned up.
+    let uploads = try UploadService(
+        store: store,
+        blobs: try FileEvidenceStore(root: configuration.dataDirectory.appendingPathComponent("evidence")),
+        limits: configuration.evidence, directory: configuration.dataDirectory.appendingPathComponent("uploads"),
+        pool: app.threadPool,
+        metadata: .locate(configured: configuration.exiftool, path: ProcessInfo.processInfo.environment["PATH"]),
+        logger: app.logger
+    )
+    try await uploads.recover(now: clock.now())
+    app.lifecycle.use(UploadSweeper(interval: TimeInterval(configuration.uploadSweepSeconds)))
+    // 8. Services, reachable from every handler.
     let resources = AttestResources.directory
     app.attest = AttestServices(
         configuration: configuration, jurisdiction: jurisdiction, catalogs: catalogs, store: store, clock: clock,
         random: random, cookieKey: SymmetricKey(data: cookieSecret),
         openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
-        rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger
+        rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger,
+        uploads: uploads
     )
     app.lifecycle.use(
         CheckpointPublisher(
@@ -71,7 +83,7 @@ public func configure(
             )
         )
     )
-    // 8. Views: Leaf templates from the bundle.
+    // 9. Views: Leaf templates from the bundle.
     app.directory.viewsDirectory = resources.appendingPathComponent("Views").path + "/"
     app.directory.publicDirectory = resources.appendingPathComponent("Public").path + "/"
     app.views.use(.leaf)
@@ -82,7 +94,7 @@ public func configure(
             sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
         )
     )
-    // 9. Request handling: body limit, middleware (outermost first), routes.
+    // 10. Request handling: body limit, middleware (outermost first), routes.
     app.routes.defaultMaxBodySize = ByteCount(value: configuration.maxBodyBytes)
     app.middleware = Middlewares()
     app.middleware.use(RequestLogMiddleware())
@@ -92,7 +104,7 @@ public func configure(
     app.middleware.use(RateLimitMiddleware(trustProxy: configuration.trustProxy))
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
     try routes(app)
-    // 10. Commands.
+    // 11. Commands.
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(SamplesCommand(), as: "samples")
     app.asyncCommands.use(LogCommand(), as: "log")
@@ -105,4 +117,5 @@ func routes(_ app: Application) throws {
     try app.register(collection: FollowUpController())
     try app.register(collection: ReportsAPIController())
     try app.register(collection: LogController())
+    try app.register(collection: UploadsController())
 }

@@ -18,7 +18,10 @@ struct LogVerificationFailed: Error, CustomStringConvertible {
 }
 
 struct VerifyLogCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
+    struct Signature: CommandSignature {
+        @Flag(name: "evidence-files", help: "Also read back and re-hash every stored evidence file (reads every byte).")
+        var evidenceFiles: Bool
+    }
 
     var help: String {
         "Recompute the custody log from its entries; check every checkpoint, stored hash and covered record."
@@ -26,7 +29,8 @@ struct VerifyLogCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let console = context.console
-        let outcome = try await Self.verify(context.application.attest) { done, total in
+        let outcome = try await Self.verify(context.application.attest, evidenceFiles: signature.evidenceFiles) {
+            done, total in
             console.output("Verified \(done) of \(total) entries…".consoleText(.plain))
         }
         guard outcome.isClean else {
@@ -39,13 +43,15 @@ struct VerifyLogCommand: AsyncCommand {
     }
 
     static func verify(
-        _ services: AttestServices, progress: @escaping @Sendable (UInt64, UInt64) -> Void = { _, _ in }
+        _ services: AttestServices, evidenceFiles: Bool = false,
+        progress: @escaping @Sendable (UInt64, UInt64) -> Void = { _, _ in }
     ) async throws -> LogVerifier.Outcome {
         // Progress every ~5% (and at the end) on long logs; silence on short ones.
-        try await LogVerifier(ledger: services.ledger).verify { done, total in
-            let step = max(total / 20, 50_000)
-            if total >= 50_000, done % step < 8_192 || done == total { progress(done, total) }
-        }
+        try await LogVerifier(ledger: services.ledger, evidenceFiles: evidenceFiles ? services.uploads.blobs : nil)
+            .verify { done, total in
+                let step = max(total / 20, 50_000)
+                if total >= 50_000, done % step < 8_192 || done == total { progress(done, total) }
+            }
     }
 }
 

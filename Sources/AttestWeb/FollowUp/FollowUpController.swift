@@ -38,6 +38,12 @@ struct FollowUpController: RouteCollection {
         var supplementText: String
         var isAdded: Bool
         var maxLength: Int
+        var evidence: [EvidenceView]
+        var evidenceAction: String
+        var evidenceError: String
+        var hasEvidenceError: Bool
+        var isEvidenceAdded: Bool
+        var upload: UploadFieldContent
     }
 
     func boot(routes: any RoutesBuilder) throws {
@@ -46,6 +52,7 @@ struct FollowUpController: RouteCollection {
         followUp.post(use: signIn)
         followUp.get("report", use: showStatus)
         followUp.post("supplements", use: addSupplement)
+        followUp.on(.POST, "evidence", body: .stream, use: addEvidence)
         followUp.post("sign-out", use: signOut)
         followUp.get("proof", use: downloadProof)
     }
@@ -186,9 +193,42 @@ struct FollowUpController: RouteCollection {
         return response
     }
 
+    /// Files added later: by the plain file field (streamed to disk) or as uploads finished by JavaScript.
+    func addEvidence(request: Request) async throws -> Response {
+        guard let (reference, code) = FollowUpSession.read(from: request) else {
+            return request.redirect(to: Paths.followUp, redirectType: .normal)
+        }
+        let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+        func failure(_ message: String, _ status: HTTPStatus) async throws -> Response {
+            try await renderStatus(
+                request: request, reference: reference, code: code, error: nil, text: "", isAdded: false,
+                evidenceError: message, status: status)
+        }
+        do {
+            let input = try await FormInput.read(request, source: .publicForm)
+            if let language = input.form["lang"] { request.setLanguage(language) }
+            guard CSRF.isValid(input.form[CSRF.fieldName], for: request) else {
+                return try await failure(mapping.text("error_csrf"), .forbidden)
+            }
+            let uploads = input.form.all("uploads") + input.uploads
+            guard !uploads.isEmpty else {
+                return try await failure(mapping.text("error_evidence_none"), .unprocessableEntity)
+            }
+            _ = try await request.attest.addEvidence.execute(reference: reference, code: code, uploads: uploads)
+        } catch FormInput.Error.invalidEncoding {
+            return try await failure(mapping.text("error_invalid_form_encoding"), .badRequest)
+        } catch FormInput.Error.csrf {
+            return try await failure(mapping.text("error_csrf"), .forbidden)
+        } catch let error as EvidenceError {
+            let description = mapping.describe(error)
+            return try await failure(description.message, description.status)
+        }
+        return request.redirect(to: Paths.followUpReport + "?evidence=1", redirectType: .normal)
+    }
+
     private func renderStatus(
         request: Request, reference: ReportReference, code: FollowUpCode, error: String?, literalError: String? = nil,
-        text: String, isAdded: Bool, status: HTTPStatus
+        text: String, isAdded: Bool, evidenceError: String? = nil, status: HTTPStatus
     ) async throws -> Response {
         let services = request.attest
         let view: ReportStatusView
@@ -221,7 +261,18 @@ struct FollowUpController: RouteCollection {
             csrf: token, supplementAction: Paths.followUpSupplements, signOutAction: Paths.followUpSignOut,
             supplementError: literalError ?? error.map { mapping.text($0) } ?? "",
             hasError: literalError != nil || error != nil, supplementText: text, isAdded: isAdded,
-            maxLength: services.configuration.limits.supplementMaxCharacters
+            maxLength: services.configuration.limits.supplementMaxCharacters,
+            evidence: try await view.evidence.asyncMap { item in
+                EvidenceView(
+                    item,
+                    custodyIndex: try await services.ledger.entryIndex(kind: .evidenceIngested, recordID: item.recordID)
+                        .map(Int64.init),
+                    request: request)
+            },
+            evidenceAction: Paths.followUpEvidence, evidenceError: evidenceError ?? "",
+            hasEvidenceError: evidenceError != nil,
+            isEvidenceAdded: (try? request.query.get(String.self, at: "evidence")) == "1",
+            upload: UploadFieldContent(request: request)
         )
         let response = try await Page.render(
             "follow-up/status", title: mapping.text("title_follow_up_status"), content: content, for: request,
@@ -265,5 +316,13 @@ enum FollowUpSession {
             Double(expiry) > services.clock.now().timeIntervalSince1970
         else { return nil }
         return (reference, code)
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
     }
 }

@@ -33,8 +33,8 @@ struct AttestErrorMiddleware: AsyncMiddleware {
                     ),
                     as: .json
                 )
-            } else if request.url.path.hasPrefix("/log/") {
-                // Verifiers and scripts read these: plain text, one line.
+            } else if request.url.path.hasPrefix("/log/") || request.url.path.hasPrefix(Paths.uploads) {
+                // Verifiers, tus clients and scripts read these: plain text, one line.
                 response = Response(status: description.status, body: .init(string: description.message + "\n"))
                 response.headers.contentType = HTTPMediaType(
                     type: "text", subType: "plain", parameters: ["charset": "utf-8"])
@@ -45,6 +45,7 @@ struct AttestErrorMiddleware: AsyncMiddleware {
                     for: request
                 ).encodeResponse(status: description.status, for: request)
             }
+            if request.url.path.hasPrefix(Paths.uploads) { UploadsController.tusHeaders(&response.headers) }
             for (name, value) in description.headers {
                 response.headers.replaceOrAdd(name: name, value: value)
             }

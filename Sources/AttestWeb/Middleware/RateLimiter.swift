@@ -34,12 +34,15 @@ actor RateLimiter {
     }
 }
 
-/// Applies the rate limit to every request that writes (POST and other unsafe methods).
+/// Applies the rate limit to every request that writes (POST and other unsafe methods), except the chunks of
+/// an upload already created (its creation counted; a 2 GiB video arrives in hundreds of PATCH requests).
 struct RateLimitMiddleware: AsyncMiddleware {
     let trustProxy: Bool
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard request.method != .GET, request.method != .HEAD else {
+        let isUploadChunk =
+            [.PATCH, .DELETE].contains(request.method) && request.url.path.hasPrefix(Paths.uploads + "/")
+        guard request.method != .GET, request.method != .HEAD, request.method != .OPTIONS, !isUploadChunk else {
             return try await next.respond(to: request)
         }
         var client = request.remoteAddress?.ipAddress ?? "unknown"

@@ -12,11 +12,13 @@ struct ReportFormController: RouteCollection {
         var honeypotField: String
         var form: ReportForm
         var noStatusQuestion: String
+        var upload: UploadFieldContent
     }
 
     func boot(routes: any RoutesBuilder) throws {
         routes.get("report", use: show)
-        routes.post("report", use: submit)
+        // Streamed: file fields go to disk as they arrive (see `FormInput`).
+        routes.on(.POST, "report", body: .stream, use: submit)
     }
 
     func show(request: Request) async throws -> Response {
@@ -24,15 +26,25 @@ struct ReportFormController: RouteCollection {
     }
 
     func submit(request: Request) async throws -> Response {
-        let form: FormBody
+        let input: FormInput
         do {
-            form = try FormBody(request: request)
-        } catch FormBody.Error.invalidEncoding {
+            input = try await FormInput.read(request, source: .publicForm)
+        } catch FormInput.Error.invalidEncoding {
             return try await render(
                 request: request, form: nil, issues: [], generalError: "error_invalid_form_encoding",
                 status: .badRequest
             )
+        } catch FormInput.Error.csrf {
+            return try await render(
+                request: request, form: nil, issues: [], generalError: "error_csrf", status: .forbidden)
+        } catch let error as EvidenceError {
+            let description = ErrorMapping(catalogs: request.attest.catalogs, language: request.language).describe(
+                error)
+            return try await render(
+                request: request, form: nil, issues: [], generalError: description.message, status: description.status,
+                localized: true)
         }
+        let form = input.form
         if let language = form["lang"] { request.setLanguage(language) }
         guard CSRF.isValid(form[CSRF.fieldName], for: request) else {
             return try await render(
@@ -47,17 +59,25 @@ struct ReportFormController: RouteCollection {
         let submission = ReportSubmission(form: form, language: request.language)
         let receipt: SubmitReport.Receipt
         do {
-            receipt = try await request.attest.submitReport.execute(.init(submission: submission))
+            receipt = try await request.attest.submitReport.execute(
+                .init(submission: submission, uploads: form.all("uploads") + input.uploads))
         } catch let failure as ValidationFailure {
             return try await render(
                 request: request, form: form, issues: failure.issues, generalError: nil, status: .unprocessableEntity
             )
+        } catch let error as EvidenceError {
+            let description = ErrorMapping(catalogs: request.attest.catalogs, language: request.language).describe(
+                error)
+            return try await render(
+                request: request, form: form, issues: [], generalError: description.message,
+                status: description.status, localized: true)
         }
         return try await ReceiptContent.render(receipt, for: request)
     }
 
     private func render(
-        request: Request, form: FormBody?, issues: [ValidationIssue], generalError: String?, status: HTTPStatus
+        request: Request, form: FormBody?, issues: [ValidationIssue], generalError: String?, status: HTTPStatus,
+        localized: Bool = false
     ) async throws -> Response {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
@@ -68,8 +88,8 @@ struct ReportFormController: RouteCollection {
         let token = CSRF.token(for: request)
         let content = FormContent(
             action: Paths.report, csrf: token, honeypotField: Self.honeypotField,
-            form: builder.build(generalError: generalError.map { mapping.text($0) }),
-            noStatusQuestion: mapping.text("form_no_status_question")
+            form: builder.build(generalError: generalError.map { localized ? $0 : mapping.text($0) }),
+            noStatusQuestion: mapping.text("form_no_status_question"), upload: UploadFieldContent(request: request)
         )
         let title =
             (issues.isEmpty && generalError == nil ? "" : mapping.text("title_error_prefix") + " ")
@@ -93,6 +113,7 @@ struct ReceiptContent: Encodable {
     var custodyIndex: Int64
     var status: String
     var followUpPath: String
+    var evidence: [EvidenceView]
 
     static func render(_ receipt: SubmitReport.Receipt, for request: Request) async throws -> Response {
         let services = request.attest
@@ -102,7 +123,8 @@ struct ReceiptContent: Encodable {
             receivedAt: DisplayFormat.dateTime(
                 receipt.receivedAt, language: request.language, zone: services.jurisdiction.timeZone),
             contentHash: receipt.contentHash, custodyIndex: receipt.custody.index,
-            status: mapping.text("status_\(receipt.status.rawValue)"), followUpPath: Paths.followUp
+            status: mapping.text("status_\(receipt.status.rawValue)"), followUpPath: Paths.followUp,
+            evidence: receipt.evidence.map { EvidenceView($0.item, custodyIndex: $0.custody.index, request: request) }
         )
         return try await Page.render(
             "reports/receipt", title: mapping.text("title_receipt"), content: content, for: request,

@@ -45,6 +45,8 @@ struct ErrorMapping {
         case let error as TriageStatus.Error: describe(error)
         case let error as LedgerRequestError: describe(error)
         case let error as Merkle.Error: describe(error)
+        case let error as UploadError: describe(error)
+        case let error as EvidenceError: describe(error)
         case let abort as any AbortError: describe(status: abort.status)
         default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
@@ -132,6 +134,89 @@ struct ErrorMapping {
                 status: .notFound, code: "tile_not_published",
                 message: text("error_log_tile_not_published", ["published": "\(published)"]))
         }
+    }
+
+    func describe(_ error: UploadError) -> ErrorDescription {
+        switch error {
+        case .unsupportedVersion:
+            ErrorDescription(
+                status: .preconditionFailed, code: "tus_version", message: text("error_upload_version"),
+                headers: ["Tus-Version": UploadsController.version])
+        case .notFound:
+            ErrorDescription(status: .notFound, code: "upload_not_found", message: text("error_upload_not_found"))
+        case .gone:
+            ErrorDescription(status: .gone, code: "upload_gone", message: text("error_upload_gone"))
+        case .offsetMismatch(let current):
+            ErrorDescription(
+                status: .conflict, code: "offset_mismatch",
+                message: text("error_upload_offset", ["offset": "\(current)"]))
+        case .busy:
+            ErrorDescription(status: .conflict, code: "upload_busy", message: text("error_upload_busy"))
+        case .invalidHeader(let name):
+            ErrorDescription(
+                status: .badRequest, code: "invalid_header", message: text("error_upload_header", ["name": name]))
+        case .wrongContentType:
+            ErrorDescription(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message: text("error_upload_content_type"))
+        case .checksumMismatch:
+            ErrorDescription(
+                status: HTTPResponseStatus(statusCode: 460, reasonPhrase: "Checksum Mismatch"),
+                code: "checksum_mismatch", message: text("error_upload_checksum"))
+        case .beyondLength(let length):
+            ErrorDescription(
+                status: .payloadTooLarge, code: "beyond_length",
+                message: text("error_upload_beyond_length", ["length": "\(length)"]))
+        }
+    }
+
+    func describe(_ error: EvidenceError) -> ErrorDescription {
+        switch error {
+        case .typeNotAllowed:
+            ErrorDescription(
+                status: .unsupportedMediaType, code: "evidence_type_not_allowed", message: text("error_evidence_type"))
+        case .tooLarge(let limit):
+            ErrorDescription(
+                status: .payloadTooLarge, code: "evidence_too_large",
+                message: text("error_evidence_too_large", ["max": Self.byteCount(limit, language: language)]))
+        case .tooManyFiles(let limit):
+            ErrorDescription(
+                status: .unprocessableEntity, code: "evidence_too_many_files",
+                message: text("error_evidence_too_many", ["max": "\(limit)"]))
+        case .reportTooLarge(let limit):
+            ErrorDescription(
+                status: .unprocessableEntity, code: "evidence_report_too_large",
+                message: text("error_evidence_report_too_large", ["max": Self.byteCount(limit, language: language)]))
+        case .senderHashMismatch:
+            ErrorDescription(
+                status: HTTPResponseStatus(statusCode: 460, reasonPhrase: "Checksum Mismatch"),
+                code: "evidence_hash_mismatch", message: text("error_evidence_sender_hash"))
+        case .uploadNotFound:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "evidence_upload_not_found",
+                message: text("error_evidence_not_found"))
+        case .uploadNotComplete:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "evidence_upload_incomplete",
+                message: text("error_evidence_not_complete"))
+        case .uploadAlreadyAttached:
+            ErrorDescription(
+                status: .conflict, code: "evidence_upload_attached", message: text("error_evidence_attached"))
+        case .uploadExpired:
+            ErrorDescription(
+                status: .gone, code: "evidence_upload_expired", message: text("error_evidence_expired"))
+        case .diskFull:
+            ErrorDescription(
+                status: .insufficientStorage, code: "insufficient_storage", message: text("error_disk_full"))
+        }
+    }
+
+    /// A byte count for people: "4 GiB", "512 MiB", "900 bytes".
+    static func byteCount(_ bytes: Int64, language: String) -> String {
+        let formatter = ByteCountFormatter()
+        formatter.countStyle = .binary
+        formatter.allowedUnits = [.useBytes, .useKB, .useMB, .useGB, .useTB]
+        return formatter.string(fromByteCount: bytes)
     }
 
     /// Proof inputs the log refuses (request parameters are checked before these can arise).

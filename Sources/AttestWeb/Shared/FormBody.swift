@@ -20,6 +20,10 @@ struct FormBody {
         try self.init(bytes: bytes)
     }
 
+    init(values: [String: [String]]) {
+        self.values = values
+    }
+
     init(bytes: [UInt8]) throws {
         // The body size limit (ATTEST_MAX_BODY_BYTES) bounds the number of fields; parsing is linear.
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {

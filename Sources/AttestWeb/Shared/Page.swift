@@ -58,4 +58,6 @@ enum Paths {
     static let integrity = "/integrity"
     static let logCheckpoint = "/log/checkpoint"
     static let logVerifierKey = "/log/vkey"
+    static let uploads = "/uploads"
+    static let followUpEvidence = "/follow-up/evidence"
 }

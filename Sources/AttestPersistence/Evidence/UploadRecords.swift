@@ -1,0 +1,262 @@
+import AttestCore
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// One tus upload as the database knows it. Its bytes so far live in the upload directory; the offset is
+/// the size of that file, so what was fsynced before an acknowledgement is exactly what a restart sees.
+public struct StoredUpload: Equatable, Sendable {
+    public enum State: String, Sendable {
+        /// Receiving bytes.
+        case open
+        /// Every byte arrived, hashed, typed and sealed in the evidence store; waiting to be attached.
+        case complete
+        /// Attached to a report as evidence.
+        case attached
+        /// The content was refused (type not allowed, or not the hash the sender computed); nothing was kept.
+        case rejected
+        /// Not completed or not attached in time; its bytes were removed.
+        case expired
+    }
+
+    public var id: String
+    public var length: Int64
+    public var source: EvidenceSource
+    public var state: State
+    public var senderSHA256: String?
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var completedAt: Date?
+    public var sha256: String?
+    public var sha512: String?
+    public var mediaType: String?
+
+    public init(
+        id: String, length: Int64, source: EvidenceSource, state: State = .open, senderSHA256: String?,
+        createdAt: Date, expiresAt: Date
+    ) {
+        self.id = id
+        self.length = length
+        self.source = source
+        self.state = state
+        self.senderSHA256 = senderSHA256
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    /// The completed upload, when it is complete.
+    public var completed: CompletedUpload? {
+        guard state == .complete, let sha256, let sha512, let mediaType, let completedAt else { return nil }
+        return CompletedUpload(
+            id: id, sha256: sha256, sha512: sha512, size: length, mediaType: mediaType, source: source,
+            completedAt: completedAt, senderSHA256: senderSHA256)
+    }
+}
+
+struct UploadRow: Decodable {
+    var id: String
+    var length: Int64
+    var source: String
+    var state: String
+    var sender_sha256: String?
+    var created_at: Date
+    var expires_at: Date
+    var completed_at: Date?
+    var sha256: String?
+    var sha512: String?
+    var media_type: String?
+
+    func stored() throws -> StoredUpload {
+        guard let source = EvidenceSource(rawValue: source), let state = StoredUpload.State(rawValue: state) else {
+            throw PersistenceError.corruptRow("uploads \(id)")
+        }
+        var upload = StoredUpload(
+            id: id, length: length, source: source, state: state, senderSHA256: sender_sha256, createdAt: created_at,
+            expiresAt: expires_at)
+        upload.completedAt = completed_at
+        upload.sha256 = sha256
+        upload.sha512 = sha512
+        upload.mediaType = media_type
+        return upload
+    }
+}
+
+struct EvidenceRow: Decodable {
+    var id: UUID
+    var report_id: UUID
+    var upload_id: String
+    var sha256: String
+    var sha512: String
+    var size: Int64
+    var media_type: String
+    var source: String
+    var received_at: Date
+    var sender_sha256: String?
+
+    func item() throws -> EvidenceItem {
+        guard let source = EvidenceSource(rawValue: source) else { throw PersistenceError.corruptRow("evidence \(id)") }
+        return EvidenceItem(
+            id: Identifier(id), reportID: Identifier(report_id), uploadID: upload_id, sha256: sha256, sha512: sha512,
+            size: size,
+            mediaType: media_type, source: source, receivedAt: received_at, senderSHA256: sender_sha256)
+    }
+}
+
+extension FluentReportStore {
+    private var sql: any SQLDatabase { database() as! any SQLDatabase }
+
+    /// Records a new upload (before its first byte is acknowledged).
+    public func createUpload(_ upload: StoredUpload) async throws {
+        try await write { database in
+            try await (database as! any SQLDatabase).insert(into: "uploads")
+                .columns("id", "length", "source", "state", "sender_sha256", "created_at", "expires_at")
+                .values(
+                    SQLBind(upload.id), SQLBind(upload.length), SQLBind(upload.source.rawValue),
+                    SQLBind(upload.state.rawValue), SQLBind(upload.senderSHA256), SQLBind(upload.createdAt),
+                    SQLBind(upload.expiresAt)
+                ).run()
+        }
+    }
+
+    /// The upload with `id`, or nil.
+    public func upload(id: String) async throws -> StoredUpload? {
+        try await sql.select().column("*").from("uploads").where("id", .equal, SQLBind(id))
+            .first(decoding: UploadRow.self)?.stored()
+    }
+
+    /// Records that an upload's bytes are sealed in the store under its hashes (state `complete`).
+    public func completeUpload(
+        id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date
+    ) async throws {
+        try await write { database in
+            try await (database as! any SQLDatabase).update("uploads")
+                .set("state", to: SQLBind(StoredUpload.State.complete.rawValue))
+                .set("sha256", to: SQLBind(sha256)).set("sha512", to: SQLBind(sha512))
+                .set("media_type", to: SQLBind(mediaType)).set("completed_at", to: SQLBind(completedAt))
+                .where("id", .equal, SQLBind(id)).where("state", .equal, SQLBind(StoredUpload.State.open.rawValue))
+                .run()
+        }
+    }
+
+    /// Moves an upload to `state` (rejected or expired).
+    public func markUpload(id: String, as state: StoredUpload.State) async throws {
+        try await write { database in
+            try await (database as! any SQLDatabase).update("uploads").set("state", to: SQLBind(state.rawValue))
+                .where("id", .equal, SQLBind(id)).run()
+        }
+    }
+
+    /// Forgets an upload (tus termination). Attached uploads stay: they are evidence.
+    public func deleteUpload(id: String) async throws {
+        try await write { database in
+            try await (database as! any SQLDatabase).delete(from: "uploads").where("id", .equal, SQLBind(id))
+                .where("state", .notEqual, SQLBind(StoredUpload.State.attached.rawValue)).run()
+        }
+    }
+
+    /// Marks every open or complete-but-unattached upload whose time ran out as expired; returns them.
+    public func expireUploads(now: Date) async throws -> [StoredUpload] {
+        let due = try await sql.select().column("*").from("uploads")
+            .where("expires_at", .lessThan, SQLBind(now))
+            .where("state", .in, [StoredUpload.State.open.rawValue, StoredUpload.State.complete.rawValue])
+            .all(decoding: UploadRow.self).map { try $0.stored() }
+        for upload in due { try await markUpload(id: upload.id, as: .expired) }
+        return due
+    }
+
+    /// Uploads still receiving bytes.
+    public func openUploads() async throws -> [StoredUpload] {
+        try await sql.select().column("*").from("uploads")
+            .where("state", .equal, SQLBind(StoredUpload.State.open.rawValue))
+            .all(decoding: UploadRow.self).map { try $0.stored() }
+    }
+
+    /// Whether a stored file is still needed: by evidence, or by an upload that may yet be attached.
+    public func isReferenced(sha256: String) async throws -> Bool {
+        struct Row: Decodable { var found: Int64 }
+        let query: SQLQueryString = """
+            SELECT 1 AS found FROM evidence WHERE sha256 = \(bind: sha256)
+            UNION ALL SELECT 1 AS found FROM uploads WHERE sha256 = \(bind: sha256) AND state IN ('complete', 'attached')
+            """
+        return try await sql.raw(query).first(decoding: Row.self) != nil
+    }
+
+    public func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
+        try await sql.select().column("*").from("evidence").where("report_id", .equal, SQLBind(report.rawValue))
+            .orderBy("received_at").all(decoding: EvidenceRow.self).map { try $0.item() }
+    }
+
+    /// The evidence item with `id`, or nil.
+    public func evidenceItem(id: Identifier<EvidenceItem>) async throws -> EvidenceItem? {
+        try await sql.select().column("*").from("evidence").where("id", .equal, SQLBind(id.rawValue))
+            .first(decoding: EvidenceRow.self)?.item()
+    }
+
+    /// Every custody entry naming `recordID`, oldest first: an evidence item's custody history.
+    public func custodyHistory(of recordID: String) async throws -> [(index: Int64, entry: String)] {
+        struct Row: Decodable {
+            var entry_index: Int64
+            var entry: String
+        }
+        return try await sql.select().columns("entry_index", "entry").from("custody_entries")
+            .where("record_id", .equal, SQLBind(recordID)).orderBy("entry_index")
+            .all(decoding: Row.self).map { ($0.entry_index, $0.entry) }
+    }
+}
+
+extension FluentReportUnitOfWork {
+    func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
+        try await batch?.flush()
+        struct Row: Decodable {
+            var count: Int64
+            var bytes: Int64?
+        }
+        let row = try await (database as! any SQLDatabase).raw(
+            "SELECT COUNT(*) AS count, SUM(size) AS bytes FROM evidence WHERE report_id = \(bind: report.rawValue)"
+        ).first(decoding: Row.self)
+        return (Int(row?.count ?? 0), row?.bytes ?? 0)
+    }
+
+    func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload {
+        try await batch?.flush()
+        let sql = database as! any SQLDatabase
+        // Conditional on the state, so two requests (or processes) can never attach one upload twice: the
+        // second finds no `complete` row once the first has committed.
+        let claimed = try await sql.raw(
+            """
+            UPDATE uploads SET state = 'attached', report_id = \(bind: report.rawValue)
+            WHERE id = \(bind: id) AND state = 'complete' RETURNING *
+            """
+        ).first(decoding: UploadRow.self)?.stored()
+        if let claimed {
+            var upload = claimed
+            upload.state = .complete
+            guard let completed = upload.completed else { throw PersistenceError.corruptRow("uploads \(id)") }
+            return completed
+        }
+        struct StateRow: Decodable { var state: String }
+        let existing = try await sql.select().column("state").from("uploads").where("id", .equal, SQLBind(id))
+            .first(decoding: StateRow.self)?.state
+        switch existing.flatMap(StoredUpload.State.init(rawValue:)) {
+        case .open: throw EvidenceError.uploadNotComplete
+        case .attached: throw EvidenceError.uploadAlreadyAttached
+        case .expired: throw EvidenceError.uploadExpired
+        case .rejected, .complete, nil: throw EvidenceError.uploadNotFound
+        }
+    }
+
+    func insert(_ evidence: EvidenceItem) async throws {
+        try await batch?.flush()
+        try await (database as! any SQLDatabase).insert(into: "evidence")
+            .columns(
+                "id", "report_id", "upload_id", "sha256", "sha512", "size", "media_type", "source", "received_at",
+                "sender_sha256"
+            )
+            .values(
+                SQLBind(evidence.id.rawValue), SQLBind(evidence.reportID.rawValue), SQLBind(evidence.uploadID),
+                SQLBind(evidence.sha256), SQLBind(evidence.sha512), SQLBind(evidence.size),
+                SQLBind(evidence.mediaType), SQLBind(evidence.source.rawValue), SQLBind(evidence.receivedAt),
+                SQLBind(evidence.senderSHA256)
+            ).run()
+    }
+}

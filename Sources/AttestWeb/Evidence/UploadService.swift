@@ -1,0 +1,459 @@
+import AttestCore
+import AttestPersistence
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import Vapor
+
+/// Why an upload request was refused (tus protocol errors; evidence rules are `EvidenceError`).
+enum UploadError: Error, Equatable {
+    /// `Tus-Resumable` is missing or names a version other than 1.0.0 (412).
+    case unsupportedVersion
+    /// No such upload, or it was terminated (404).
+    case notFound
+    /// The upload expired, or its content was refused and removed (410).
+    case gone
+    /// `Upload-Offset` is not where the upload stands (409).
+    case offsetMismatch(current: Int64)
+    /// Another request is writing this upload (409).
+    case busy
+    /// A header is missing or malformed (400); names it.
+    case invalidHeader(String)
+    /// The PATCH body is not `application/offset+octet-stream` (415).
+    case wrongContentType
+    /// `Upload-Checksum` did not match the chunk; the chunk was discarded (460).
+    case checksumMismatch
+    /// The chunk would go past `Upload-Length` (413); discarded.
+    case beyondLength(length: Int64)
+}
+
+/// Receives uploads: part files in `<data>/uploads`, digests on the fly, checks on completion, sealing into the
+/// evidence store, expiry and the orphan sweep.
+final class UploadService: Sendable {
+    let store: FluentReportStore
+    let blobs: any EvidenceBlobStore
+    let limits: EvidenceLimits
+    let directory: URL
+    let pool: NIOThreadPool
+    let metadata: MetadataExtractor
+    let logger: Logger
+    private let registry = UploadRegistry()
+    /// Bytes handed to the thread pool at once: large enough that the two hashes and the write amortise their
+    /// dispatch, small enough that memory stays flat.
+    static let blockSize = 1 << 20
+
+    init(
+        store: FluentReportStore, blobs: any EvidenceBlobStore, limits: EvidenceLimits, directory: URL,
+        pool: NIOThreadPool, metadata: MetadataExtractor, logger: Logger
+    ) throws {
+        self.store = store
+        self.blobs = blobs
+        self.limits = limits
+        self.directory = directory
+        self.pool = pool
+        self.metadata = metadata
+        self.logger = logger
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    func partURL(_ id: String) -> URL { directory.appendingPathComponent("\(id).part") }
+
+    /// A fresh upload id: 128 random bits, hex.
+    static func newID(random: any RandomSource) -> String { ContentHash.hex(random.bytes(count: 16)) }
+
+    /// Whether `id` could be an upload id (checked before it names a file).
+    static func isWellFormed(_ id: String) -> Bool {
+        id.utf8.count == 32 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// Free bytes on the data directory's filesystem.
+    func freeBytes() -> Int64? {
+        var info = statvfs()
+        guard statvfs(directory.path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    /// Registers a new upload of `length` bytes.
+    func create(length: Int64, senderSHA256: String?, source: EvidenceSource, now: Date, random: any RandomSource)
+        async throws -> StoredUpload
+    {
+        guard length <= limits.maxFileBytes else { throw EvidenceError.tooLarge(limit: limits.maxFileBytes) }
+        if let free = freeBytes(), free - length < limits.freeDiskFloorBytes { throw EvidenceError.diskFull }
+        let upload = StoredUpload(
+            id: Self.newID(random: random), length: length, source: source, senderSHA256: senderSHA256,
+            createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(limits.uploadExpirySeconds)))
+        try await store.createUpload(upload)
+        _ = try PartFile.create(at: partURL(upload.id))
+        return upload
+    }
+
+    /// The upload with `id` as a client may see it: 404 when unknown, 410 when expired or refused.
+    func live(_ id: String, now: Date) async throws -> StoredUpload {
+        guard Self.isWellFormed(id), let upload = try await store.upload(id: id) else { throw UploadError.notFound }
+        switch upload.state {
+        case .expired, .rejected: throw UploadError.gone
+        case .open where upload.expiresAt <= now: throw UploadError.gone
+        default: return upload
+        }
+    }
+
+    /// The upload's current offset: the part file's size while open, its length once complete.
+    func offset(of upload: StoredUpload) -> Int64 {
+        upload.state == .open ? (PartFile.size(at: partURL(upload.id)) ?? 0) : upload.length
+    }
+
+    /// Appends one PATCH body at `offset`; returns the new offset. Everything written is fsynced before this
+    /// returns, so an acknowledged offset survives a crash. A chunk that fails its checksum or would exceed the
+    /// length is cut off again. When the last byte arrives the upload is completed (see `complete`).
+    func append<Body: AsyncSequence & Sendable>(
+        to upload: StoredUpload, offset: Int64, body: Body, checksum: (algorithm: String, digest: [UInt8])?,
+        now: Date
+    ) async throws -> Int64 where Body.Element == ByteBuffer {
+        guard upload.state == .open else {
+            // Already complete: an empty retry at the end is answered, anything else is a conflict.
+            guard offset == upload.length else { throw UploadError.offsetMismatch(current: upload.length) }
+            return upload.length
+        }
+        guard await registry.acquire(upload.id) else { throw UploadError.busy }
+        defer { Task { await registry.release(upload.id) } }
+        let url = partURL(upload.id)
+        if PartFile.size(at: url) == nil, offset == 0 { _ = try PartFile.create(at: url) }
+        let file = try PartFile.openExisting(at: url)
+        let start = try file.size()
+        guard offset == start else { throw UploadError.offsetMismatch(current: start) }
+        if start < upload.length, let free = freeBytes(), free < limits.freeDiskFloorBytes {
+            throw EvidenceError.diskFull
+        }
+        var digests = await registry.digests(upload.id)
+        if digests?.count != start { digests = try await UploadDigests.rebuild(from: url, pool: pool) }
+        let running = digests!
+        let before = running.snapshot()
+        let writer = BlockWriter(
+            file: file, digests: running, pool: pool, position: start,
+            chunkHash: checksum.map { ChunkHash(algorithm: $0.algorithm) })
+        do {
+            for try await var buffer in body {
+                guard writer.end + Int64(buffer.readableBytes) <= upload.length else {
+                    throw UploadError.beyondLength(length: upload.length)
+                }
+                try await writer.add(&buffer)
+            }
+            try await writer.flush()
+            if let checksum, writer.chunkHash?.finalize() != checksum.digest { throw UploadError.checksumMismatch }
+        } catch let error as UploadError {
+            // A refused chunk leaves no trace: cut the file back and forget its bytes.
+            try file.truncate(to: start)
+            try file.sync()
+            running.restore(before)
+            await registry.setDigests(running, for: upload.id)
+            throw error
+        } catch {
+            // The connection dropped mid-chunk: keep what arrived (tus lets the client resume from there),
+            // unless the chunk carried a checksum, which the partial bytes cannot satisfy.
+            if checksum != nil {
+                try file.truncate(to: start)
+                running.restore(before)
+            }
+            try file.sync()
+            await registry.setDigests(try file.size() == running.count ? running : nil, for: upload.id)
+            throw error
+        }
+        let position = writer.position
+        try await pool.runIfActive { try file.sync() }
+        await registry.setDigests(running, for: upload.id)
+        if position == upload.length {
+            try await complete(upload, digests: running, now: now)
+        }
+        return position
+    }
+
+    /// The last byte arrived: check the content's type against the allow-list and the sender's hash, then seal
+    /// the file in the evidence store (an atomic rename; identical content stored once), extract capture
+    /// metadata beside it, and mark the upload complete. Refused content is deleted and the upload marked
+    /// rejected. Safe to run again after a crash at any point.
+    func complete(_ upload: StoredUpload, digests: UploadDigests?, now: Date) async throws {
+        let url = partURL(upload.id)
+        let running: UploadDigests
+        if let digests, digests.count == upload.length {
+            running = digests
+        } else {
+            running = try await UploadDigests.rebuild(from: url, pool: pool)
+        }
+        let (sha256, sha512) = running.finalize()
+        await registry.setDigests(nil, for: upload.id)
+        let prefix = try PartFile.prefix(of: url, count: ContentSniffer.prefixLength)
+        let detected = ContentSniffer.detect(prefix: prefix)
+        guard let detected, limits.allowList.allows(detected) else {
+            try await reject(upload)
+            throw EvidenceError.typeNotAllowed(detected: detected?.mediaType)
+        }
+        if let sender = upload.senderSHA256, sender != sha256 {
+            try await reject(upload)
+            throw EvidenceError.senderHashMismatch
+        }
+        // Read from the part file, before sealing, so that any store (not only a local one) gets it.
+        let extracted = await metadata.extract(from: url)
+        try await registry.withBlobLock {
+            if try await blobs.seal(file: url, sha256: sha256), let extracted {
+                try await blobs.setMetadata(extracted, sha256: sha256)
+            }
+            try await store.completeUpload(
+                id: upload.id, sha256: sha256, sha512: sha512, mediaType: detected.mediaType,
+                completedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+        }
+    }
+
+    private func reject(_ upload: StoredUpload) async throws {
+        try? FileManager.default.removeItem(at: partURL(upload.id))
+        try await store.markUpload(id: upload.id, as: .rejected)
+    }
+
+    /// Starts receiving one whole file of unknown length (a multipart form field) as an upload from `source`.
+    func beginWhole(source: EvidenceSource, random: any RandomSource) throws -> WholeFileReceiver {
+        if let free = freeBytes(), free < limits.freeDiskFloorBytes { throw EvidenceError.diskFull }
+        let id = Self.newID(random: random)
+        let file = try PartFile.create(at: partURL(id))
+        return WholeFileReceiver(id: id, source: source, service: self, file: file)
+    }
+
+    /// tus termination: the upload and its bytes are gone. An attached upload is evidence and stays.
+    func terminate(_ upload: StoredUpload) async throws {
+        guard upload.state != .attached else { throw UploadError.busy }
+        guard await registry.acquire(upload.id) else { throw UploadError.busy }
+        defer { Task { await registry.release(upload.id) } }
+        try? FileManager.default.removeItem(at: partURL(upload.id))
+        await registry.setDigests(nil, for: upload.id)
+        try await store.deleteUpload(id: upload.id)
+        if upload.state == .complete, let sha256 = upload.sha256 { try await removeIfUnreferenced(sha256) }
+    }
+
+    /// Expires what ran out of time, removing bytes nobody needs.
+    func sweep(now: Date) async throws -> Int {
+        let expired = try await store.expireUploads(now: now)
+        for upload in expired {
+            try? FileManager.default.removeItem(at: partURL(upload.id))
+            await registry.setDigests(nil, for: upload.id)
+            if let sha256 = upload.sha256 { try await removeIfUnreferenced(sha256) }
+        }
+        return expired.count
+    }
+
+    private func removeIfUnreferenced(_ sha256: String) async throws {
+        try await registry.withBlobLock {
+            if try await !store.isReferenced(sha256: sha256) { try await blobs.remove(sha256: sha256) }
+        }
+    }
+
+    /// At start-up: finish uploads whose last byte arrived just before a crash, delete part files no upload
+    /// owns, and stored files nothing refers to (left by a crash between sealing and recording).
+    func recover(now: Date) async throws {
+        _ = try await sweep(now: now)
+        var owned = Set<String>()
+        for upload in try await store.openUploads() {
+            owned.insert("\(upload.id).part")
+            if PartFile.size(at: partURL(upload.id)) == upload.length {
+                do {
+                    try await complete(upload, digests: nil, now: now)
+                } catch {
+                    logger.info("upload \(upload.id) refused on recovery: \(error)")
+                }
+            }
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where !owned.contains(name) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+        for sha256 in try await blobs.all() { try await removeIfUnreferenced(sha256) }
+    }
+}
+
+/// One file of unknown length arriving in a form: written and hashed as it streams, then recorded as an
+/// upload and completed. Until `finish`, it is a part file without an upload, which start-up removes.
+final class WholeFileReceiver: @unchecked Sendable {
+    let id: String
+    let source: EvidenceSource
+    let service: UploadService
+    let file: PartFile
+    let writer: BlockWriter
+    private var finished = false
+
+    init(id: String, source: EvidenceSource, service: UploadService, file: PartFile) {
+        self.id = id
+        self.source = source
+        self.service = service
+        self.file = file
+        writer = BlockWriter(file: file, digests: UploadDigests(), pool: service.pool, position: 0, chunkHash: nil)
+    }
+
+    func add(_ buffer: inout ByteBuffer) async throws {
+        guard writer.end + Int64(buffer.readableBytes) <= service.limits.maxFileBytes else {
+            throw EvidenceError.tooLarge(limit: service.limits.maxFileBytes)
+        }
+        try await writer.add(&buffer)
+    }
+
+    /// Completes the upload (type check, sealing, metadata) and returns its id.
+    func finish(now: Date) async throws -> String {
+        finished = true
+        do {
+            try await writer.flush()
+            let file = self.file
+            try await service.pool.runIfActive { try file.sync() }
+        } catch {
+            abort()
+            throw error
+        }
+        let limits = service.limits
+        let upload = StoredUpload(
+            id: id, length: writer.position, source: source, senderSHA256: nil, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(limits.uploadExpirySeconds)))
+        try await service.store.createUpload(upload)
+        try await service.complete(upload, digests: writer.digests, now: now)
+        return id
+    }
+
+    /// Removes what was written of an unfinished file.
+    func abort() {
+        try? FileManager.default.removeItem(at: service.partURL(id))
+    }
+}
+
+/// Writes a stream of buffers to a part file in blocks of `UploadService.blockSize`, hashing as it goes: the
+/// write and the SHA-256 on one pool thread, the SHA-512 (the slower) on another, at the same time.
+final class BlockWriter: @unchecked Sendable {
+    let file: PartFile
+    let digests: UploadDigests
+    let pool: NIOThreadPool
+    /// Where the next block goes (everything before it is written).
+    private(set) var position: Int64
+    /// The checksum of this request's bytes, when the client sent one.
+    private(set) var chunkHash: ChunkHash?
+    private var pending = ByteBufferAllocator().buffer(capacity: UploadService.blockSize)
+
+    init(file: PartFile, digests: UploadDigests, pool: NIOThreadPool, position: Int64, chunkHash: ChunkHash?) {
+        self.file = file
+        self.digests = digests
+        self.pool = pool
+        self.position = position
+        self.chunkHash = chunkHash
+    }
+
+    /// Bytes received so far, written or pending.
+    var end: Int64 { position + Int64(pending.readableBytes) }
+
+    func add(_ buffer: inout ByteBuffer) async throws {
+        pending.writeBuffer(&buffer)
+        if pending.readableBytes >= UploadService.blockSize { try await flush() }
+    }
+
+    func flush() async throws {
+        guard pending.readableBytes > 0 else { return }
+        let block = pending
+        let at = position
+        let (file, digests) = (self.file, self.digests)
+        async let wide: Void = pool.runIfActive {
+            block.withUnsafeReadableBytes { digests.sha512.hash.update(bufferPointer: $0) }
+        }
+        chunkHash = try await pool.runIfActive { [chunkHash] in
+            var chunkHash = chunkHash
+            try block.withUnsafeReadableBytes { bytes in
+                try file.write(bytes, at: at)
+                digests.sha256.hash.update(bufferPointer: bytes)
+                chunkHash?.update(bytes)
+            }
+            return chunkHash
+        }
+        try await wide
+        digests.count += Int64(block.readableBytes)
+        position += Int64(block.readableBytes)
+        pending.clear()
+    }
+}
+
+/// The checksum of one PATCH body (tus checksum extension).
+struct ChunkHash: Sendable {
+    private var sha1: Insecure.SHA1?
+    private var sha256: SHA256?
+
+    static let algorithms = ["sha1", "sha256"]
+    static func digestLength(_ algorithm: String) -> Int? {
+        switch algorithm {
+        case "sha1": 20
+        case "sha256": 32
+        default: nil
+        }
+    }
+
+    init(algorithm: String) {
+        if algorithm == "sha1" { sha1 = Insecure.SHA1() } else { sha256 = SHA256() }
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        sha1?.update(bufferPointer: bytes)
+        sha256?.update(bufferPointer: bytes)
+    }
+
+    func finalize() -> [UInt8] {
+        if let sha1 { return Array(sha1.finalize()) }
+        return Array(sha256!.finalize())
+    }
+}
+
+/// In-process coordination: one writer per upload, the running digests between requests, and one lock
+/// around sealing and removing stored files (so a removal never races a seal of identical content).
+actor UploadRegistry {
+    private var busy = Set<String>()
+    private var running: [String: UploadDigests] = [:]
+    private var blobLockHeld = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire(_ id: String) -> Bool { busy.insert(id).inserted }
+    func release(_ id: String) { busy.remove(id) }
+    func digests(_ id: String) -> UploadDigests? { running[id] }
+    func setDigests(_ digests: UploadDigests?, for id: String) { running[id] = digests }
+
+    func withBlobLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        while blobLockHeld { await withCheckedContinuation { waiters.append($0) } }
+        blobLockHeld = true
+        defer {
+            blobLockHeld = false
+            if !waiters.isEmpty { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
+
+/// Expires uploads left incomplete or unattached past their time, every `interval` seconds.
+final class UploadSweeper: LifecycleHandler, @unchecked Sendable {
+    private var task: Task<Void, Never>?
+    let interval: TimeInterval
+
+    init(interval: TimeInterval) {
+        self.interval = interval
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let services = application.attest
+        let logger = application.logger
+        let interval = interval
+        task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                guard !Task.isCancelled else { return }
+                do {
+                    let expired = try await services.uploads.sweep(now: services.clock.now())
+                    if expired > 0 { logger.info("expired \(expired) uploads") }
+                } catch {
+                    logger.warning("upload sweep failed: \(String(reflecting: type(of: error)))")
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task?.cancel()
+        await task?.value
+    }
+}
