@@ -17,7 +17,7 @@ case "$action" in
     fi
     if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
       runuser -u postgres -- "$bin/pg_ctl" -D "$dir" -w -l "$dir/server.log" \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on" start >/dev/null
     fi
     runuser -u postgres -- "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres attest_test 2>/dev/null || true
     echo "postgres://postgres@127.0.0.1:$port/attest_test"

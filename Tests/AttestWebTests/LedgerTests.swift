@@ -143,11 +143,13 @@ struct LedgerTests {
             _ = try await filed(harness, count: 2)
             var context = CommandContext(console: harness.app.console, input: CommandInput(arguments: ["attest"]))
             context.application = harness.app
-            try await VerifyLogCommand().run(using: context, signature: .init())
+            var arguments = CommandInput(arguments: ["attest", "--evidence-files"])
+            let signature = try VerifyLogCommand.Signature(from: &arguments)
+            try await VerifyLogCommand().run(using: context, signature: signature)
             let sql = try #require(harness.app.db as? any SQLDatabase)
             try await sql.raw("UPDATE reports SET content_json = REPLACE(content_json, 'pushed', 'touched')").run()
             await #expect(throws: LogVerificationFailed.self) {
-                try await VerifyLogCommand().run(using: context, signature: .init())
+                try await VerifyLogCommand().run(using: context, signature: signature)
             }
             let outcome = try await VerifyLogCommand.verify(harness.app.attest)
             #expect(outcome.discrepancies.count == 2)

@@ -210,6 +210,10 @@ struct FollowUpController: RouteCollection {
             guard CSRF.isValid(input.form[CSRF.fieldName], for: request) else {
                 return try await failure(mapping.text("error_csrf"), .forbidden)
             }
+            if let error = input.fileError {
+                let description = mapping.describe(error)
+                return try await failure(description.message, description.status)
+            }
             let uploads = input.form.all("uploads") + input.uploads
             guard !uploads.isEmpty else {
                 return try await failure(mapping.text("error_evidence_none"), .unprocessableEntity)

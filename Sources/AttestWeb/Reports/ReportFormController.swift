@@ -45,6 +45,14 @@ struct ReportFormController: RouteCollection {
                 localized: true)
         }
         let form = input.form
+        if let error = input.fileError {
+            if let language = form["lang"] { request.setLanguage(language) }
+            let description = ErrorMapping(catalogs: request.attest.catalogs, language: request.language).describe(
+                error)
+            return try await render(
+                request: request, form: form, issues: [], generalError: description.message,
+                status: description.status, localized: true)
+        }
         if let language = form["lang"] { request.setLanguage(language) }
         guard CSRF.isValid(form[CSRF.fieldName], for: request) else {
             return try await render(

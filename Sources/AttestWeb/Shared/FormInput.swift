@@ -1,6 +1,7 @@
 import AttestCore
 import Foundation
 import MultipartKit
+import NIOCore
 import Vapor
 
 /// A submitted form, read from a streamed body: `application/x-www-form-urlencoded` (collected, at most
@@ -10,6 +11,8 @@ struct FormInput {
     var form: FormBody
     /// Files that arrived in file fields, each a completed upload (its id), in order.
     var uploads: [String] = []
+    /// Why a file was refused (the rest of the form was still read, so what was typed is kept).
+    var fileError: EvidenceError?
 
     enum Error: Swift.Error {
         /// A file arrived before a valid CSRF token (the token field comes first in Attest's forms).
@@ -24,7 +27,12 @@ struct FormInput {
         let maxText = request.attest.configuration.maxBodyBytes
         guard let type = request.headers.contentType else { throw AttestHTTPError.unsupportedMediaType }
         if type == .urlEncodedForm {
-            let buffer = try await request.body.collect(upTo: maxText)
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: maxText)
+            } catch is NIOTooManyBytesError {
+                throw Abort(.payloadTooLarge)
+            }
             do {
                 return FormInput(form: try FormBody(bytes: Array(buffer.readableBytesView)))
             } catch FormBody.Error.invalidEncoding {
@@ -63,6 +71,9 @@ struct FormInput {
         var disposition: (name: String, filename: String?)?
         var text: [UInt8] = []
         var receiver: WholeFileReceiver?
+        var fileError: EvidenceError?
+        /// Set while the rest of a refused file streams past.
+        var skipping = false
         defer { receiver?.abort() }
         for try await chunk in request.body {
             do {
@@ -79,16 +90,23 @@ struct FormInput {
                 case .body(var buffer):
                     guard let part = disposition else { throw Error.invalidEncoding }
                     if part.filename != nil {
-                        guard part.name == fileField else { continue }
-                        if receiver == nil {
-                            guard CSRF.isValid(values[CSRF.fieldName]?.first, for: request) else { throw Error.csrf }
-                            guard uploads.count < services.configuration.evidence.filesPerReportMax else {
-                                throw EvidenceError.tooManyFiles(
-                                    limit: services.configuration.evidence.filesPerReportMax)
+                        guard part.name == fileField, !skipping, buffer.readableBytes > 0 else { continue }
+                        do {
+                            if receiver == nil {
+                                guard CSRF.isValid(values[CSRF.fieldName]?.first, for: request) else {
+                                    throw Error.csrf
+                                }
+                                let limit = services.configuration.evidence.filesPerReportMax
+                                guard uploads.count < limit else { throw EvidenceError.tooManyFiles(limit: limit) }
+                                receiver = try services.uploads.beginWhole(source: source, random: services.random)
                             }
-                            receiver = try services.uploads.beginWhole(source: source, random: services.random)
+                            try await receiver!.add(&buffer)
+                        } catch let error as EvidenceError {
+                            fileError = fileError ?? error
+                            receiver?.abort()
+                            receiver = nil
+                            skipping = true
                         }
-                        try await receiver!.add(&buffer)
                     } else {
                         textBytes += buffer.readableBytes
                         guard textBytes <= maxText else { throw Abort(.payloadTooLarge) }
@@ -98,7 +116,11 @@ struct FormInput {
                     if let part = disposition {
                         if let file = receiver {
                             receiver = nil
-                            uploads.append(try await file.finish(now: services.clock.now()))
+                            do {
+                                uploads.append(try await file.finish(now: services.clock.now()))
+                            } catch let error as EvidenceError {
+                                fileError = fileError ?? error
+                            }
                         } else if part.filename == nil {
                             guard let value = String(validating: text, as: UTF8.self) else {
                                 throw Error.invalidEncoding
@@ -108,10 +130,11 @@ struct FormInput {
                     }
                     disposition = nil
                     text = []
+                    skipping = false
                 }
             }
         }
-        return FormInput(form: FormBody(values: values), uploads: uploads)
+        return FormInput(form: FormBody(values: values), uploads: uploads, fileError: fileError)
     }
 
     /// `form-data; name="narrative"` or `form-data; name="evidence"; filename="IMG_0001.jpg"`.
