@@ -81,7 +81,7 @@ struct UploadsController: RouteCollection {
         response.headers.replaceOrAdd(name: "Upload-Expires", value: Self.expires(upload.expiresAt))
         if request.headers.contentType == Self.offsetStream {
             let offset = try await service(request).append(
-                to: upload, offset: 0, body: request.body, checksum: try Self.checksum(request), now: now)
+                to: upload, offset: 0, body: StreamedBody(request), checksum: try Self.checksum(request), now: now)
             response.headers.replaceOrAdd(name: "Upload-Offset", value: "\(offset)")
         }
         return response
@@ -118,7 +118,7 @@ struct UploadsController: RouteCollection {
         let now = request.attest.clock.now()
         let upload = try await service.live(request.parameters.get("id") ?? "", now: now)
         let newOffset = try await service.append(
-            to: upload, offset: offset, body: request.body, checksum: checksum, now: now)
+            to: upload, offset: offset, body: StreamedBody(request), checksum: checksum, now: now)
         let response = Response(status: .noContent)
         Self.tusHeaders(&response.headers)
         response.headers.replaceOrAdd(name: "Upload-Offset", value: "\(newOffset)")

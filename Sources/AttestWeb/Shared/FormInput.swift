@@ -27,11 +27,10 @@ struct FormInput {
         let maxText = request.attest.configuration.maxBodyBytes
         guard let type = request.headers.contentType else { throw AttestHTTPError.unsupportedMediaType }
         if type == .urlEncodedForm {
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.body.collect(upTo: maxText)
-            } catch is NIOTooManyBytesError {
-                throw Abort(.payloadTooLarge)
+            var buffer = ByteBuffer()
+            for try await var chunk in StreamedBody(request) {
+                guard buffer.readableBytes + chunk.readableBytes <= maxText else { throw Abort(.payloadTooLarge) }
+                buffer.writeBuffer(&chunk)
             }
             do {
                 return FormInput(form: try FormBody(bytes: Array(buffer.readableBytesView)))
@@ -75,7 +74,7 @@ struct FormInput {
         /// Set while the rest of a refused file streams past.
         var skipping = false
         defer { receiver?.abort() }
-        for try await chunk in request.body {
+        for try await chunk in StreamedBody(request) {
             do {
                 try parser.execute(chunk)
             } catch {

@@ -1,0 +1,80 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import Vapor
+
+/// A request body as an async sequence of buffers, with backpressure: at most `window` buffers wait for the
+/// consumer; beyond that the connection stops reading until the consumer catches up. Built on `drain` because
+/// Vapor's own `AsyncSequence` conformance can hit a `preconditionFailure` under load (vapor/vapor#3153, seen
+/// here with twenty concurrent uploads after a restart).
+struct StreamedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    static let window = 16
+
+    struct State {
+        var buffered = 0
+        var pending: EventLoopPromise<Void>?
+        var finished = false
+    }
+
+    private let stream: AsyncThrowingStream<ByteBuffer, any Error>
+    private let state: NIOLockedValueBox<State>
+
+    init(_ request: Request) {
+        let state = NIOLockedValueBox(State())
+        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        continuation.onTermination = { _ in
+            // The consumer stopped: release the reader and drop what still arrives.
+            let pending = state.withLockedValue { state -> EventLoopPromise<Void>? in
+                state.finished = true
+                defer { state.pending = nil }
+                return state.pending
+            }
+            pending?.succeed()
+        }
+        let eventLoop = request.eventLoop
+        request.body.drain { part in
+            switch part {
+            case .buffer(let buffer):
+                let promise = state.withLockedValue { state -> EventLoopPromise<Void>? in
+                    guard !state.finished else { return nil }
+                    state.buffered += 1
+                    guard state.buffered >= Self.window else { return nil }
+                    let promise = eventLoop.makePromise(of: Void.self)
+                    state.pending = promise
+                    return promise
+                }
+                continuation.yield(buffer)
+                return promise?.futureResult ?? eventLoop.makeSucceededVoidFuture()
+            case .error(let error):
+                continuation.finish(throwing: error)
+                return eventLoop.makeSucceededVoidFuture()
+            case .end:
+                continuation.finish()
+                return eventLoop.makeSucceededVoidFuture()
+            }
+        }
+        self.stream = stream
+        self.state = state
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+        let state: NIOLockedValueBox<State>
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else { return nil }
+            let pending = state.withLockedValue { state -> EventLoopPromise<Void>? in
+                state.buffered -= 1
+                guard state.buffered < StreamedBody.window else { return nil }
+                defer { state.pending = nil }
+                return state.pending
+            }
+            pending?.succeed()
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), state: state)
+    }
+}
