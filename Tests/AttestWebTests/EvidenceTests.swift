@@ -318,3 +318,62 @@ struct EvidenceTests {
         }
     }
 }
+
+@Suite("Capture metadata")
+struct CaptureMetadataTests {
+    static let exiftool = MetadataExtractor.locate(configured: nil, path: ProcessInfo.processInfo.environment["PATH"])
+        .executable
+
+    /// A 1×1 PNG, then GPS, time and device written into it by exiftool.
+    static func photoWithLocation(in directory: URL) throws -> [UInt8] {
+        let png: [UInt8] = [
+            0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1,
+            8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xDE, 0, 0, 0, 12, 0x49, 0x44, 0x41, 0x54, 0x08, 0xD7, 0x63, 0xF8, 0xCF,
+            0xC0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xDD, 0x8D, 0xB0, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+            0x42, 0x60, 0x82,
+        ]
+        let url = directory.appendingPathComponent("capture.png")
+        try Data(png).write(to: url)
+        let process = Process()
+        process.executableURL = exiftool
+        process.arguments = [
+            "-q", "-overwrite_original", "-GPSLatitude=41.8445", "-GPSLatitudeRef=N", "-GPSLongitude=87.7249",
+            "-GPSLongitudeRef=W", "-DateTimeOriginal=2026:11:20 14:30:00", "-Make=Pixel", url.path,
+        ]
+        try process.run()
+        process.waitUntilExit()
+        return Array(try Data(contentsOf: url))
+    }
+
+    @Test(
+        "exiftool's capture metadata (time, GPS, device) is stored beside the original and never published",
+        .enabled(if: exiftool != nil, "exiftool is not installed (apt-get install libimage-exiftool-perl; CI has it)"))
+    func extracted() async throws {
+        try await withAttest { harness in
+            let photo = try Self.photoWithLocation(in: harness.dataDirectory)
+            let id = try await TusClient(app: harness.app).upload(photo)
+            let metadata = try #require(
+                try await harness.app.attest.uploads.blobs.metadata(sha256: Samples.sha256(photo)))
+            let tags = try #require(try JSONSerialization.jsonObject(with: metadata) as? [String: Any])
+            #expect(tags["EXIF:GPSLatitude"] as? Double == 41.8445)
+            #expect(tags["EXIF:DateTimeOriginal"] as? String == "2026:11:20 14:30:00")
+            #expect(tags["EXIF:Make"] as? String == "Pixel")
+            #expect(!tags.keys.contains { $0.hasPrefix("File:") || $0 == "SourceFile" }, "nothing about this server")
+            let created = try await APIClient(app: harness.app).post(
+                "/api/v1/reports", json: EvidenceTests().reportJSON(uploads: [id]))
+            #expect(created.status == .created)
+            #expect(!created.body.string.contains("41.84") && !created.body.string.contains("Pixel"))
+        }
+    }
+
+    @Test("With metadata extraction off, uploads work and nothing is extracted")
+    func off() async throws {
+        try await withAttest(configure: { $0.exiftool = "off" }) { harness in
+            #expect(harness.app.attest.uploads.metadata.executable == nil)
+            let photo = Samples.jpeg(size: 5_000)
+            _ = try await TusClient(app: harness.app).upload(photo)
+            #expect(harness.storedFiles() == [Samples.sha256(photo)])
+            #expect(try await harness.app.attest.uploads.blobs.metadata(sha256: Samples.sha256(photo)) == nil)
+        }
+    }
+}
