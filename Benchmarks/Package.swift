@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .executableTarget(
@@ -23,6 +24,7 @@ let package = Package(
                 .product(name: "AttestLedger", package: rootIdentity),
                 .product(name: "AttestPersistence", package: rootIdentity),
                 .product(name: "AttestWeb", package: rootIdentity),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/AttestBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

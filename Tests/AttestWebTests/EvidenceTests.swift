@@ -209,6 +209,35 @@ struct EvidenceTests {
         }
     }
 
+    @Test("Form files over the size or count limit are refused with a clear error; what was typed is kept")
+    func multipartLimits() async throws {
+        try await withAttest(configure: {
+            $0.evidence.maxFileBytes = 100_000
+            $0.evidence.filesPerReportMax = 1
+        }) { harness in
+            var browser = Browser(harness.app)
+            for (files, expected) in [
+                ([Samples.jpeg(size: 100_001)], "files can be at most"),
+                ([Samples.jpeg(size: 1_000, seed: 1), Samples.jpeg(size: 1_000, seed: 2)], "at most 1 files"),
+            ] {
+                let page = try await browser.get("/report")
+                let token = try #require(Browser.csrfToken(in: page.body.string))
+                var body = MultipartBody()
+                body.field("csrf", token)
+                body.field("date", "2026-11-20")
+                for (number, file) in files.enumerated() { body.file("evidence", filename: "\(number).jpg", file) }
+                body.field("narrative", "Typed after the files: agents blocked the school entrance.")
+                let response = try await browser.post(
+                    "/report", body: body.finished(), contentType: MultipartBody.contentType)
+                #expect(response.status == .payloadTooLarge || response.status == .unprocessableEntity)
+                #expect(response.body.string.contains(expected), "\(expected)")
+                #expect(response.body.string.contains("agents blocked the school entrance"))
+                #expect(harness.partFiles().isEmpty)
+            }
+            #expect(try await harness.reportCount() == 0)
+        }
+    }
+
     @Test("Reporters add files later at /follow-up, by the file field or by finished uploads")
     func followUp() async throws {
         try await withAttest { harness in

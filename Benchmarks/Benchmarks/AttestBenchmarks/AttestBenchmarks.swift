@@ -3,6 +3,7 @@ import AttestLedger
 import AttestPersistence
 import AttestWeb
 import Benchmark
+import Crypto
 import Foundation
 import Vapor
 
@@ -233,6 +234,29 @@ let ledgerBenchmarks: @Sendable () -> Void = {
     // Micro-benchmarks run 1,000 operations per sample (scalingFactor .kilo), so the harness's own per-sample
     // cost does not swamp a sub-microsecond operation; figures are per 1,000.
     let micro = Benchmark.Configuration(metrics: [.wallClock, .throughput], scalingFactor: .kilo)
+
+    // Evidence: the digests an upload computes on every byte (swift-crypto, BoringSSL), 64 MiB per iteration.
+    let block = [UInt8](repeating: 0xA5, count: 1 << 20)
+    Benchmark("Evidence: SHA-256 of 64 MiB", configuration: .init(metrics: [.wallClock, .throughput])) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var hash = SHA256()
+            for _ in 0..<64 { hash.update(data: block) }
+            blackHole(hash.finalize())
+        }
+    }
+    Benchmark("Evidence: SHA-512 of 64 MiB", configuration: .init(metrics: [.wallClock, .throughput])) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var hash = SHA512()
+            for _ in 0..<64 { hash.update(data: block) }
+            blackHole(hash.finalize())
+        }
+    }
+    Benchmark("Evidence: content type of a file's first 64 bytes", configuration: micro) { benchmark in
+        let prefix = Array("\0\0\0\u{20}ftypisom\0\0\u{2}\0isomiso2avc1mp41".utf8) + [UInt8](repeating: 0, count: 40)
+        for _ in benchmark.scaledIterations {
+            blackHole(ContentSniffer.detect(prefix: prefix))
+        }
+    }
 
     Benchmark("Custody log: 1,000 interior node hashes (SHA-256 of 65 bytes)", configuration: micro) { benchmark in
         var hash = TreeHash.emptyTree

@@ -144,6 +144,7 @@ final class UploadService: Sendable {
             if let checksum, writer.chunkHash?.finalize() != checksum.digest { throw UploadError.checksumMismatch }
         } catch let error as UploadError {
             // A refused chunk leaves no trace: cut the file back and forget its bytes.
+            try? await writer.settle()
             try file.truncate(to: start)
             try file.sync()
             running.restore(before)
@@ -152,6 +153,7 @@ final class UploadService: Sendable {
         } catch {
             // The connection dropped mid-chunk: keep what arrived (tus lets the client resume from there),
             // unless the chunk carried a checksum, which the partial bytes cannot satisfy.
+            try? await writer.settle()
             if checksum != nil {
                 try file.truncate(to: start)
                 running.restore(before)
@@ -320,17 +322,28 @@ final class WholeFileReceiver: @unchecked Sendable {
     }
 }
 
-/// Writes a stream of buffers to a part file in blocks of `UploadService.blockSize`, hashing as it goes: the
-/// write and the SHA-256 on one pool thread, the SHA-512 (the slower) on another, at the same time.
+/// Writes a stream of buffers to a part file in blocks of `UploadService.blockSize`, hashing as it goes. Two
+/// lanes run on NIO's thread pool, each in block order: the SHA-512 (the slowest step) in one, the write, the
+/// SHA-256 and the request's checksum in the other, while the next blocks are being received. At most
+/// `maxInFlight` blocks are outstanding, so memory stays flat whatever the file size.
 final class BlockWriter: @unchecked Sendable {
+    static let maxInFlight = 4
+
     let file: PartFile
     let digests: UploadDigests
     let pool: NIOThreadPool
-    /// Where the next block goes (everything before it is written).
+    /// Everything before this offset is written and hashed.
     private(set) var position: Int64
-    /// The checksum of this request's bytes, when the client sent one.
+    /// The checksum of this request's bytes, when the client sent one (up to `position`).
     private(set) var chunkHash: ChunkHash?
     private var pending = ByteBufferAllocator().buffer(capacity: UploadService.blockSize)
+    private struct Block {
+        var bytes: Int
+        var wide: Task<Void, any Error>
+        var write: Task<ChunkHash?, any Error>
+    }
+    private var inFlight: [Block] = []
+    private var inFlightBytes = 0
 
     init(file: PartFile, digests: UploadDigests, pool: NIOThreadPool, position: Int64, chunkHash: ChunkHash?) {
         self.file = file
@@ -340,35 +353,71 @@ final class BlockWriter: @unchecked Sendable {
         self.chunkHash = chunkHash
     }
 
-    /// Bytes received so far, written or pending.
-    var end: Int64 { position + Int64(pending.readableBytes) }
+    /// Bytes received so far, written, being written or pending.
+    var end: Int64 { position + Int64(inFlightBytes) + Int64(pending.readableBytes) }
 
     func add(_ buffer: inout ByteBuffer) async throws {
         pending.writeBuffer(&buffer)
-        if pending.readableBytes >= UploadService.blockSize { try await flush() }
+        if pending.readableBytes >= UploadService.blockSize { try await submit() }
     }
 
+    /// Writes and hashes everything received so far, and waits for it.
     func flush() async throws {
+        try await submit()
+        try await settle()
+    }
+
+    /// Waits for every block in flight (call before cutting the file back after an error). Throws the first
+    /// failure, after waiting for all.
+    func settle() async throws {
+        var failure: (any Error)?
+        while !inFlight.isEmpty {
+            do { try await retireOldest() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func retireOldest() async throws {
+        let block = inFlight.removeFirst()
+        inFlightBytes -= block.bytes
+        let wide = await block.wide.result
+        chunkHash = try await block.write.value
+        try wide.get()
+        digests.count += Int64(block.bytes)
+        position += Int64(block.bytes)
+    }
+
+    private func submit() async throws {
         guard pending.readableBytes > 0 else { return }
+        if inFlight.count >= Self.maxInFlight { try await retireOldest() }
         let block = pending
-        let at = position
-        let (file, digests) = (self.file, self.digests)
-        async let wide: Void = pool.runIfActive {
-            block.withUnsafeReadableBytes { digests.sha512.hash.update(bufferPointer: $0) }
-        }
-        chunkHash = try await pool.runIfActive { [chunkHash] in
-            var chunkHash = chunkHash
-            try block.withUnsafeReadableBytes { bytes in
-                try file.write(bytes, at: at)
-                digests.sha256.hash.update(bufferPointer: bytes)
-                chunkHash?.update(bytes)
+        pending = ByteBufferAllocator().buffer(capacity: UploadService.blockSize)
+        let at = position + Int64(inFlightBytes)
+        let (file, digests, pool, initialHash) = (self.file, self.digests, self.pool, self.chunkHash)
+        let previousWide = inFlight.last?.wide
+        let previousWrite = inFlight.last?.write
+        let wide = Task {
+            _ = await previousWide?.result
+            try await pool.runIfActive {
+                block.withUnsafeReadableBytes { digests.sha512.hash.update(bufferPointer: $0) }
             }
-            return chunkHash
         }
-        try await wide
-        digests.count += Int64(block.readableBytes)
-        position += Int64(block.readableBytes)
-        pending.clear()
+        let write = Task { () -> ChunkHash? in
+            var chunkHash = initialHash
+            if let previousWrite { chunkHash = try await previousWrite.value }
+            return try await pool.runIfActive { [chunkHash] in
+                var chunkHash = chunkHash
+                try block.withUnsafeReadableBytes { bytes in
+                    try file.write(bytes, at: at)
+                    file.startWriteback(offset: at, count: bytes.count)
+                    digests.sha256.hash.update(bufferPointer: bytes)
+                    chunkHash?.update(bytes)
+                }
+                return chunkHash
+            }
+        }
+        inFlight.append(Block(bytes: block.readableBytes, wide: wide, write: write))
+        inFlightBytes += block.readableBytes
     }
 }
 
