@@ -170,6 +170,7 @@ struct UploadsTests {
             #expect(first.headers.first(name: "Upload-Offset") == "1234567")
             #expect(first.headers.first(name: "Upload-Expires") != nil)
 
+            #expect(try await tus.send(.GET, path).body.readableBytes < 1_000, "no download route")
             let head = try await tus.send(.HEAD, path)
             #expect(head.status == .ok)
             #expect(head.headers.first(name: "Upload-Offset") == "1234567")
@@ -208,6 +209,26 @@ struct UploadsTests {
             #expect(try await tus.send(.HEAD, "/uploads/0123456789abcdef0123456789abcdef").status == .notFound)
             let traversal = try await tus.send(.HEAD, "/uploads/..%2F..%2Fetc%2Fpasswd")
             #expect([.notFound, .forbidden].contains(traversal.status), "\(traversal.status)")
+        }
+    }
+
+    @Test("HEAD echoes the client's Upload-Metadata while the upload is pending; attaching forgets it")
+    func metadataEcho() async throws {
+        try await withAttest { harness in
+            let tus = TusClient(app: harness.app)
+            let file = Samples.jpeg(size: 3_000)
+            let metadata = "filename \(Data("IMG_0042.jpg".utf8).base64EncodedString()),is_confidential"
+            let path = try await tus.create(length: file.count, metadata: metadata)
+            #expect(try await tus.send(.HEAD, path).headers.first(name: "Upload-Metadata") == metadata)
+            #expect(try await tus.patch(path, offset: 0, file).status == .noContent)
+            #expect(try await tus.send(.HEAD, path).headers.first(name: "Upload-Metadata") == metadata)
+            let id = String(path.split(separator: "/").last!)
+            let created = try await APIClient(app: harness.app).post(
+                "/api/v1/reports", json: EvidenceTests().reportJSON(uploads: [id]))
+            #expect(created.status == .created)
+            let after = try await tus.send(.HEAD, path)
+            #expect(after.headers.first(name: "Upload-Metadata") == nil)
+            #expect(after.headers.first(name: "Upload-Offset") == "3000")
         }
     }
 

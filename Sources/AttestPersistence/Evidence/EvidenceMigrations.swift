@@ -11,6 +11,7 @@ struct CreateEvidence: AsyncMigration {
             .field("source", .string, .required)
             .field("state", .string, .required)
             .field("sender_sha256", .string)
+            .field("metadata", .string)
             .field("created_at", .datetime, .required)
             .field("expires_at", .datetime, .required)
             .field("completed_at", .datetime)

@@ -24,6 +24,9 @@ public struct StoredUpload: Equatable, Sendable {
     public var source: EvidenceSource
     public var state: State
     public var senderSHA256: String?
+    /// The client's `Upload-Metadata` header, echoed on HEAD as tus requires; kept only while the upload is
+    /// pending (it may carry a file name) and cleared when it is attached, refused or expired.
+    public var metadata: String?
     public var createdAt: Date
     public var expiresAt: Date
     public var completedAt: Date?
@@ -59,6 +62,7 @@ struct UploadRow: Decodable {
     var source: String
     var state: String
     var sender_sha256: String?
+    var metadata: String?
     var created_at: Date
     var expires_at: Date
     var completed_at: Date?
@@ -74,6 +78,7 @@ struct UploadRow: Decodable {
             id: id, length: length, source: source, state: state, senderSHA256: sender_sha256, createdAt: created_at,
             expiresAt: expires_at)
         upload.completedAt = completed_at
+        upload.metadata = metadata
         upload.sha256 = sha256
         upload.sha512 = sha512
         upload.mediaType = media_type
@@ -109,11 +114,11 @@ extension FluentReportStore {
     public func createUpload(_ upload: StoredUpload) async throws {
         try await write { database in
             try await (database as! any SQLDatabase).insert(into: "uploads")
-                .columns("id", "length", "source", "state", "sender_sha256", "created_at", "expires_at")
+                .columns("id", "length", "source", "state", "sender_sha256", "metadata", "created_at", "expires_at")
                 .values(
                     SQLBind(upload.id), SQLBind(upload.length), SQLBind(upload.source.rawValue),
-                    SQLBind(upload.state.rawValue), SQLBind(upload.senderSHA256), SQLBind(upload.createdAt),
-                    SQLBind(upload.expiresAt)
+                    SQLBind(upload.state.rawValue), SQLBind(upload.senderSHA256), SQLBind(upload.metadata),
+                    SQLBind(upload.createdAt), SQLBind(upload.expiresAt)
                 ).run()
         }
     }
@@ -142,7 +147,7 @@ extension FluentReportStore {
     public func markUpload(id: String, as state: StoredUpload.State) async throws {
         try await write { database in
             try await (database as! any SQLDatabase).update("uploads").set("state", to: SQLBind(state.rawValue))
-                .where("id", .equal, SQLBind(id)).run()
+                .set("metadata", to: SQLLiteral.null).where("id", .equal, SQLBind(id)).run()
         }
     }
 
@@ -224,7 +229,7 @@ extension FluentReportUnitOfWork {
         // second finds no `complete` row once the first has committed.
         let claimed = try await sql.raw(
             """
-            UPDATE uploads SET state = 'attached', report_id = \(bind: report.rawValue)
+            UPDATE uploads SET state = 'attached', report_id = \(bind: report.rawValue), metadata = NULL
             WHERE id = \(bind: id) AND state = 'complete' RETURNING *
             """
         ).first(decoding: UploadRow.self)?.stored()

@@ -76,14 +76,16 @@ final class UploadService: Sendable {
     }
 
     /// Registers a new upload of `length` bytes.
-    func create(length: Int64, senderSHA256: String?, source: EvidenceSource, now: Date, random: any RandomSource)
-        async throws -> StoredUpload
-    {
+    func create(
+        length: Int64, senderSHA256: String?, metadata: String? = nil, source: EvidenceSource, now: Date,
+        random: any RandomSource
+    ) async throws -> StoredUpload {
         guard length <= limits.maxFileBytes else { throw EvidenceError.tooLarge(limit: limits.maxFileBytes) }
         if let free = freeBytes(), free - length < limits.freeDiskFloorBytes { throw EvidenceError.diskFull }
-        let upload = StoredUpload(
+        var upload = StoredUpload(
             id: Self.newID(random: random), length: length, source: source, senderSHA256: senderSHA256,
             createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(limits.uploadExpirySeconds)))
+        upload.metadata = metadata
         try await store.createUpload(upload)
         _ = try PartFile.create(at: partURL(upload.id))
         return upload

@@ -63,7 +63,8 @@ struct UploadsController: RouteCollection {
         guard let lengthText = request.headers.first(name: "Upload-Length"), let length = Int64(lengthText),
             length >= 0, lengthText.allSatisfy(\.isASCII)
         else { throw UploadError.invalidHeader("Upload-Length") }
-        let metadata = try Self.metadata(request.headers.first(name: "Upload-Metadata"))
+        let metadataHeader = request.headers.first(name: "Upload-Metadata")
+        let metadata = try Self.metadata(metadataHeader)
         var senderSHA256: String?
         if let value = metadata["sha256"] {
             guard let text = value.flatMap({ String(bytes: $0, encoding: .utf8) })?.lowercased(), text.utf8.count == 64,
@@ -74,7 +75,8 @@ struct UploadsController: RouteCollection {
         let services = request.attest
         let now = services.clock.now()
         let upload = try await service(request).create(
-            length: length, senderSHA256: senderSHA256, source: .publicUpload, now: now, random: services.random)
+            length: length, senderSHA256: senderSHA256, metadata: metadataHeader.flatMap { $0.isEmpty ? nil : $0 },
+            source: .publicUpload, now: now, random: services.random)
         let response = Response(status: .created)
         Self.tusHeaders(&response.headers)
         response.headers.replaceOrAdd(name: .location, value: "\(Paths.uploads)/\(upload.id)")
@@ -104,6 +106,7 @@ struct UploadsController: RouteCollection {
         response.headers.replaceOrAdd(name: "Upload-Offset", value: "\(offset)")
         response.headers.replaceOrAdd(name: "Upload-Length", value: "\(upload.length)")
         response.headers.replaceOrAdd(name: "Upload-Expires", value: Self.expires(upload.expiresAt))
+        if let metadata = upload.metadata { response.headers.replaceOrAdd(name: "Upload-Metadata", value: metadata) }
         return response
     }
 
