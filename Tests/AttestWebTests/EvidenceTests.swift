@@ -98,6 +98,12 @@ struct EvidenceTests {
                 ).id)
             let history = try await harness.app.attest.store.custodyHistory(of: items[0].recordID)
             #expect(history.map(\.index) == [index])
+            let lines = try await EvidenceHistoryCommand.lines(harness.app.attest, id: "\(items[0].id)")
+            #expect(lines.contains("  sha256    \(Samples.sha256(photo))"))
+            #expect(lines.last?.hasPrefix("  \(index)  {") == true)
+            await #expect(throws: EvidenceHistoryCommand.NotFound.self) {
+                _ = try await EvidenceHistoryCommand.lines(harness.app.attest, id: UUID().uuidString)
+            }
 
             // An upload attaches once.
             let again = try await api.post("/api/v1/reports", json: reportJSON(uploads: [first]))

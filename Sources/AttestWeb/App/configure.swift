@@ -108,6 +108,7 @@ public func configure(
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(SamplesCommand(), as: "samples")
     app.asyncCommands.use(LogCommand(), as: "log")
+    app.asyncCommands.use(EvidenceCommand(), as: "evidence")
 }
 
 /// Every route. Handlers live in their feature folders.
