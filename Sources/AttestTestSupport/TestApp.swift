@@ -106,6 +106,7 @@ public func withAttest(
     var configuration = AttestConfiguration(dataDirectory: dataDirectory, database: database)
     if let jurisdictionDirectory { configuration.jurisdictionDirectory = jurisdictionDirectory }
     configuration.rateLimitPerMinute = 0
+    configuration.bcryptCost = 10  // bcrypt's lowest accepted cost here: staff tests sign in many times
     // The server's own name is stored and logged (the checkpoint origin); keep it distinct from the loopback
     // address clients connect from, which tests check is never logged or stored.
     configuration.publicURL = "http://attest.test"

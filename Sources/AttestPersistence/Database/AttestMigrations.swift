@@ -8,5 +8,6 @@ public enum AttestMigrations {
         CreateCustodyEntries(),
         CreateMerkleLog(),
         CreateEvidence(),
+        CreateStaff(),
     ]
 }

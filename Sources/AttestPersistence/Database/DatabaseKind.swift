@@ -60,7 +60,11 @@ public enum DatabaseKind: Sendable, Equatable {
         case .postgres(let url, let searchPath):
             var configuration = try SQLPostgresConfiguration(url: url)
             configuration.searchPath = searchPath
-            databases.use(.postgres(configuration: configuration), as: .psql)
+            // A schema of its own means a test, one of a hundred running at once on two cores: concurrency tests
+            // queue dozens of transactions behind the custody sequence's row lock, so a connection may be waited
+            // for longer than a server request should ever wait (10 s).
+            let poolTimeout: TimeAmount = searchPath == nil ? .seconds(10) : .seconds(90)
+            databases.use(.postgres(configuration: configuration, connectionPoolTimeout: poolTimeout), as: .psql)
         }
     }
 }

@@ -164,8 +164,12 @@ public struct ContactCipher: Sendable {
 
     /// Encrypts `contact` under the active key, bound to `recordID`.
     public func seal(_ contact: ContactDetails, recordID: String) throws -> String {
+        try seal(bytes: try CanonicalJSON.encode(contact), recordID: recordID)
+    }
+
+    /// Encrypts other personal or secret data (a staff member's TOTP secret) the same way.
+    public func seal(bytes plaintext: Data, recordID: String) throws -> String {
         let key = ring.active
-        let plaintext = try CanonicalJSON.encode(contact)
         let box = try AES.GCM.seal(plaintext, using: key.key, authenticating: Data(recordID.utf8))
         return "v1.\(key.id).\(box.combined!.base64EncodedString())"
     }
@@ -178,6 +182,16 @@ public struct ContactCipher: Sendable {
 
     /// Decrypts a ciphertext made by `seal` for `recordID`.
     public func open(_ ciphertext: String, recordID: String) throws -> ContactDetails {
+        let plaintext = try openBytes(ciphertext, recordID: recordID)
+        do {
+            return try JSONDecoder().decode(ContactDetails.self, from: plaintext)
+        } catch {
+            throw Error.authenticationFailed
+        }
+    }
+
+    /// Decrypts a ciphertext made by `seal(bytes:recordID:)`.
+    public func openBytes(_ ciphertext: String, recordID: String) throws -> Data {
         let parts = ciphertext.split(separator: ".", maxSplits: 2)
         guard parts.count == 3, parts[0] == "v1", let combined = Data(base64Encoded: String(parts[2])) else {
             throw Error.malformed
@@ -185,8 +199,7 @@ public struct ContactCipher: Sendable {
         guard let key = ring.keys.first(where: { $0.id == parts[1] }) else { throw Error.unknownKey(String(parts[1])) }
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
-            let plaintext = try AES.GCM.open(box, using: key.key, authenticating: Data(recordID.utf8))
-            return try JSONDecoder().decode(ContactDetails.self, from: plaintext)
+            return try AES.GCM.open(box, using: key.key, authenticating: Data(recordID.utf8))
         } catch {
             throw Error.authenticationFailed
         }

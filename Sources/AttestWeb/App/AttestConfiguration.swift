@@ -51,6 +51,13 @@ public struct AttestConfiguration: Sendable {
     /// The exiftool executable (`ATTEST_EXIFTOOL`: a path, or `off`; default: `exiftool` on `PATH` if any).
     public var exiftool: String?
 
+    /// A staff session ends after this many seconds without use (`ATTEST_STAFF_IDLE_SECONDS`, default 1800)…
+    public var staffIdleSeconds = 1800
+    /// …and this many seconds after sign-in in any case (`ATTEST_STAFF_SESSION_SECONDS`, default 43200).
+    public var staffSessionSeconds = 43_200
+    /// bcrypt cost for staff passwords (`ATTEST_BCRYPT_COST`, default 12; tests use fewer rounds).
+    public var bcryptCost = 12
+
     /// The origin line of checkpoints.
     public var effectiveLogOrigin: String {
         if let logOrigin { return logOrigin }
@@ -195,6 +202,11 @@ public struct AttestConfiguration: Sendable {
         configuration.evidence = evidence
         configuration.uploadSweepSeconds =
             try integer("ATTEST_UPLOAD_SWEEP_SECONDS", 1...86_400) ?? configuration.uploadSweepSeconds
+        configuration.staffIdleSeconds =
+            try integer("ATTEST_STAFF_IDLE_SECONDS", 60...86_400) ?? configuration.staffIdleSeconds
+        configuration.staffSessionSeconds =
+            try integer("ATTEST_STAFF_SESSION_SECONDS", 300...7 * 86_400) ?? configuration.staffSessionSeconds
+        configuration.bcryptCost = try integer("ATTEST_BCRYPT_COST", 10...16) ?? configuration.bcryptCost
         configuration.exiftool = environment["ATTEST_EXIFTOOL"].flatMap { $0.isEmpty ? nil : $0 }
         if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {
             guard ["true", "false", "1", "0"].contains(value.lowercased()) else {

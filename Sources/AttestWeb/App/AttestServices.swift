@@ -22,6 +22,8 @@ public struct AttestServices: Sendable {
     public var ledger: CustodyLedger
     /// Resumable uploads and the evidence store.
     let uploads: UploadService
+    /// bcrypt for staff passwords.
+    let passwordHasher: any StaffPasswordHasher
 
     /// Languages offered: the jurisdiction's, where a catalog exists.
     public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }
@@ -34,6 +36,19 @@ public struct AttestServices: Sendable {
     }
 
     public var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
+
+    public var signInStaff: SignInStaff {
+        SignInStaff(store: store, hasher: passwordHasher, clock: clock, random: random)
+    }
+
+    public var completeStaffSetup: CompleteStaffSetup {
+        CompleteStaffSetup(store: store, hasher: passwordHasher, clock: clock, random: random)
+    }
+
+    public var createStaffAccount: CreateStaffAccount {
+        CreateStaffAccount(
+            store: store, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
+    }
 
     public var addEvidence: AddEvidence {
         AddEvidence(store: store, random: random, limits: configuration.evidence)

@@ -74,8 +74,9 @@ public func configure(
         random: random, cookieKey: SymmetricKey(data: cookieSecret),
         openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
         rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger,
-        uploads: uploads
+        uploads: uploads, passwordHasher: try BcryptPasswordHasher(cost: configuration.bcryptCost)
     )
+    app.lifecycle.use(FirstStartSetupLink())
     app.lifecycle.use(
         CheckpointPublisher(
             policy: .init(
@@ -109,6 +110,7 @@ public func configure(
     app.asyncCommands.use(SamplesCommand(), as: "samples")
     app.asyncCommands.use(LogCommand(), as: "log")
     app.asyncCommands.use(EvidenceCommand(), as: "evidence")
+    app.asyncCommands.use(StaffCommand(), as: "staff")
 }
 
 /// Every route. Handlers live in their feature folders.
@@ -119,4 +121,6 @@ func routes(_ app: Application) throws {
     try app.register(collection: ReportsAPIController())
     try app.register(collection: LogController())
     try app.register(collection: UploadsController())
+    try app.register(collection: StaffController())
+    try app.register(collection: TriageController())
 }

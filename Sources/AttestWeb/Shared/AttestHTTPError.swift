@@ -47,6 +47,7 @@ struct ErrorMapping {
         case let error as Merkle.Error: describe(error)
         case let error as UploadError: describe(error)
         case let error as EvidenceError: describe(error)
+        case let error as StaffError: describe(error)
         case let abort as any AbortError: describe(status: abort.status)
         default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
@@ -208,6 +209,56 @@ struct ErrorMapping {
         case .diskFull:
             ErrorDescription(
                 status: .insufficientStorage, code: "insufficient_storage", message: text("error_disk_full"))
+        }
+    }
+
+    func describe(_ error: StaffError) -> ErrorDescription {
+        switch error {
+        case .invalidCredentials:
+            ErrorDescription(
+                status: .unauthorized, code: "invalid_credentials", message: text("error_staff_credentials"))
+        case .locked(let until):
+            ErrorDescription(
+                status: .tooManyRequests, code: "account_locked",
+                message: text(
+                    "error_staff_locked", ["minutes": "\(max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up))))"])
+            )
+        case .invalidSecondFactor:
+            ErrorDescription(status: .unauthorized, code: "invalid_second_factor", message: text("error_staff_code"))
+        case .weakPassword(let problem):
+            switch problem {
+            case .tooShort(let minimum):
+                ErrorDescription(
+                    status: .unprocessableEntity, code: "weak_password",
+                    message: text("error_staff_password_short", ["min": "\(minimum)"]))
+            case .tooLong(let maximum):
+                ErrorDescription(
+                    status: .unprocessableEntity, code: "weak_password",
+                    message: text("error_staff_password_long", ["max": "\(maximum)"]))
+            case .common:
+                ErrorDescription(
+                    status: .unprocessableEntity, code: "weak_password", message: text("error_staff_password_common"))
+            case .containsEmail:
+                ErrorDescription(
+                    status: .unprocessableEntity, code: "weak_password", message: text("error_staff_password_email"))
+            }
+        case .passwordsDiffer:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "passwords_differ", message: text("error_staff_passwords_differ"))
+        case .emailTaken:
+            ErrorDescription(status: .conflict, code: "email_taken", message: text("error_staff_email_taken"))
+        case .invalidEmail:
+            ErrorDescription(status: .unprocessableEntity, code: "invalid_email", message: text("error_staff_email"))
+        case .invalidName:
+            ErrorDescription(status: .unprocessableEntity, code: "invalid_name", message: text("error_staff_name"))
+        case .invalidOffice:
+            ErrorDescription(status: .unprocessableEntity, code: "invalid_office", message: text("error_staff_office"))
+        case .setupLinkInvalid:
+            ErrorDescription(status: .notFound, code: "setup_link_invalid", message: text("error_staff_setup_link"))
+        case .sessionExpired:
+            ErrorDescription(status: .unauthorized, code: "session_expired", message: text("error_staff_session"))
+        case .forbidden:
+            ErrorDescription(status: .forbidden, code: "forbidden", message: text("error_staff_forbidden"))
         }
     }
 

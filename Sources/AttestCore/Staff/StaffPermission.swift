@@ -1,0 +1,36 @@
+import Foundation
+
+/// Everything a staff route or action can require. Deny by default: a role has exactly the permissions
+/// `StaffPolicy` lists for it, and a route without a permission is not a staff route.
+public enum StaffPermission: String, Sendable, CaseIterable {
+    /// The staff home page.
+    case viewWorkspace
+    /// The queue of new reports.
+    case viewTriage
+    /// Read one report, its thread and evidence (a `record.viewed` entry).
+    case viewReport
+    /// See a reporter's contact details (decrypted on the page).
+    case viewContact
+    /// Screen, ask for information, mark duplicate, out of scope or spam.
+    case triageReports
+    /// Staff accounts: create, disable, reset two-factor.
+    case manageAccounts
+    /// Run verification of the custody log from the workspace.
+    case verifyLog
+}
+
+/// Which role holds which permission.
+public enum StaffPolicy {
+    public static let table: [StaffRole: Set<StaffPermission>] = [
+        .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports],
+        .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact],
+        .supervisor: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .verifyLog],
+        .prosecutor: [.viewWorkspace],
+        .auditor: [.viewWorkspace, .viewTriage, .viewReport, .verifyLog],
+        .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
+    ]
+
+    public static func allows(_ role: StaffRole, _ permission: StaffPermission) -> Bool {
+        table[role]?.contains(permission) ?? false
+    }
+}
