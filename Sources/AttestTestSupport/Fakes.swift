@@ -69,6 +69,8 @@ public actor InMemoryReportStore: ReportStore {
         public var uploads: [String: CompletedUpload] = [:]
         /// Uploads attached, and to which report.
         public var attachedUploads: [String: Identifier<Report>] = [:]
+        public var incidents: [Incident] = []
+        public var incidentOfReport: [Identifier<Report>: Identifier<Incident>] = [:]
     }
 
     public private(set) var state = State()
@@ -109,6 +111,27 @@ public actor InMemoryReportStore: ReportStore {
 
     public func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
         state.evidence.filter { $0.reportID == report }
+    }
+
+    public func incident(reference: IncidentReference) async throws -> Incident? {
+        state.incidents.first { $0.reference == reference }
+    }
+
+    public func incident(of report: Identifier<Report>) async throws -> Incident? {
+        guard let id = state.incidentOfReport[report] else { return nil }
+        return state.incidents.first { $0.id == id }
+    }
+
+    public func reports(of incident: Identifier<Incident>) async throws -> [Report] {
+        state.reports.filter { state.incidentOfReport[$0.id] == incident }
+    }
+
+    public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [Report] {
+        Array(
+            state.reports.filter {
+                !$0.isSample && $0.content.occurrence.start <= window.upperBound
+                    && $0.content.occurrence.end >= window.lowerBound
+            }.prefix(limit))
     }
 
     /// Makes an upload available for attachment, as the upload server does when its last byte arrives.
@@ -174,6 +197,14 @@ public actor InMemoryReportStore: ReportStore {
 
         func insert(_ evidence: EvidenceItem) async throws {
             lock.withLock { state.evidence.append(evidence) }
+        }
+
+        func insert(_ incident: Incident) async throws {
+            lock.withLock { state.incidents.append(incident) }
+        }
+
+        func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws {
+            lock.withLock { state.incidentOfReport[report] = incident }
         }
 
         func append(_ event: CustodyEvent) async throws -> CustodyReceipt {

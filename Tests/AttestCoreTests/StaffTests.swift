@@ -75,11 +75,14 @@ struct StaffCoreTests {
     @Test("Roles hold exactly the permissions of the policy table (full matrix)")
     func policyTable() {
         let expected: [StaffRole: Set<StaffPermission>] = [
-            .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports],
-            .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact],
-            .supervisor: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .verifyLog],
+            .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
+            .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents],
+            .supervisor: [
+                .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
+                .manageIncidents, .verifyLog,
+            ],
             .prosecutor: [.viewWorkspace],
-            .auditor: [.viewWorkspace, .viewTriage, .viewReport, .verifyLog],
+            .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .verifyLog],
             .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
         ]
         for role in StaffRole.allCases {

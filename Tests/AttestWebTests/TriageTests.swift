@@ -95,3 +95,81 @@ struct TriageTests {
         }
     }
 }
+
+@Suite("Incidents")
+struct IncidentTests {
+    @Test("Three related reports are suggested to each other and accepted into one incident; an investigator edits it")
+    func threeIntoOne() async throws {
+        try await withAttest { harness in
+            var references: [ReportReference] = []
+            for (time, narrative) in [
+                ("14:00", "Masked agents in a grey van with plate 7K42X pushed a man at 26th and Pulaski."),
+                ("14:20", "Agents from a grey van pushed a man near 26th and Pulaski; plate 7K42X."),
+                ("14:45", "I saw a grey van leave 26th Street, agents had masks."),
+            ] {
+                var submission = ReportSubmission.minimal(narrative: narrative)
+                submission.occurrence = .local(date: "2026-11-20", time: time, endDate: nil, endTime: nil)
+                submission.latitude = "41.8445"
+                submission.longitude = "-87.7249"
+                submission.agents = [.init(vestText: "POLICE ICE", plateNumber: "7K42X")]
+                references.append(
+                    try await harness.app.attest.submitReport.execute(.init(submission: submission)).reference)
+            }
+            let intake = try await harness.enroll(.intake)
+            var browser = Browser(harness.app)
+            _ = try await browser.signIn(intake, clock: harness.clock)
+            var incidentPath = ""
+            for (number, reference) in references.enumerated() {
+                let page = try await browser.get("/staff/reports/\(reference)")
+                let html = page.body.string
+                for other in references where other != reference {
+                    #expect(html.contains(">\(other)</a>"), "\(reference) suggests \(other)")
+                }
+                #expect(html.contains("Same plate fragment 7K42X"))
+                var csrf = try #require(Browser.csrfToken(in: html))
+                _ = try await browser.post(
+                    "/staff/reports/\(reference)/status", form: [("csrf", csrf), ("status", "screening")])
+                let screened = try await browser.get("/staff/reports/\(reference)")
+                csrf = try #require(Browser.csrfToken(in: screened.body.string))
+                let choice = number == 0 ? "new" : String(incidentPath.split(separator: "/").last!)
+                let accepted = try await browser.post(
+                    "/staff/reports/\(reference)/accept", form: [("csrf", csrf), ("incident", choice)])
+                #expect(accepted.status == .seeOther)
+                incidentPath = try #require(accepted.headers.first(name: .location))
+            }
+            #expect(incidentPath == "/staff/incidents/INC-2026-000001")
+            let incident = try await browser.get(incidentPath)
+            #expect(incident.status == .ok)
+            for reference in references { #expect(incident.body.string.contains(">\(reference)</a>")) }
+            #expect(!incident.body.string.contains("id=\"incident-save\""), "intake does not edit incidents")
+            let reportPage = try await browser.get("/staff/reports/\(references[0])")
+            #expect(reportPage.body.string.contains("INC-2026-000001"))
+            let bogus = try await browser.post(
+                "/staff/reports/\(references[0])/accept",
+                form: [("csrf", try #require(Browser.csrfToken(in: reportPage.body.string))), ("incident", "new")])
+            #expect(bogus.status == .conflict, "an accepted report cannot be accepted again")
+
+            let investigator = try await harness.enroll(.investigator)
+            var other = Browser(harness.app)
+            _ = try await other.signIn(investigator, clock: harness.clock)
+            let page = try await other.get(incidentPath)
+            let csrf = try #require(Browser.csrfToken(in: page.body.string))
+            let saved = try await other.post(
+                incidentPath,
+                form: [
+                    ("csrf", csrf), ("place", "26th St & S Pulaski Rd"), ("operation", "Midway Blitz"),
+                    ("summary", "Three witnesses; one man pushed; van plate 7K42X."),
+                ])
+            #expect(saved.status == .seeOther)
+            let after = try await other.get(incidentPath)
+            #expect(after.body.string.contains("Midway Blitz"))
+            struct Row: Decodable { var kind: String }
+            let kinds = try await (harness.app.db as! any SQLDatabase).raw(
+                "SELECT kind FROM custody_entries WHERE record_id = 'incident:INC-2026-000001' ORDER BY entry_index"
+            ).all(decoding: Row.self).map(\.kind)
+            #expect(kinds.first == "record.changed" && kinds.contains("record.viewed") && kinds.last == "record.viewed")
+            #expect(kinds.filter { $0 == "record.changed" }.count == 2, "opened, then edited")
+            #expect(try await VerifyLogCommand.verify(harness.app.attest).isClean)
+        }
+    }
+}

@@ -19,6 +19,10 @@ public protocol ReportUnitOfWork: Sendable {
     func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload
     /// Stores a new evidence item.
     func insert(_ evidence: EvidenceItem) async throws
+    /// Stores a new incident.
+    func insert(_ incident: Incident) async throws
+    /// Links a report to an incident (a report belongs to at most one).
+    func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws
 }
 
 /// Reports, their threads and their custody entries.
@@ -37,4 +41,13 @@ public protocol ReportStore: Sendable {
     func countReports(samples: Bool) async throws -> Int
     /// The evidence attached to a report, oldest first.
     func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem]
+    /// The incident with `reference`, or nil.
+    func incident(reference: IncidentReference) async throws -> Incident?
+    /// The incident a report belongs to, if any.
+    func incident(of report: Identifier<Report>) async throws -> Incident?
+    /// The reports of an incident, oldest first.
+    func reports(of incident: Identifier<Incident>) async throws -> [Report]
+    /// Real (not sample) reports whose time windows overlap `window`, at most `limit`: candidates for
+    /// related-report suggestions.
+    func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [Report]
 }

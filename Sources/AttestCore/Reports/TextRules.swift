@@ -27,7 +27,7 @@ public enum TextRules {
 
     /// Checks one free-text field and records its problems. Returns the text when it is acceptable and not
     /// blank, nil otherwise.
-    static func check(
+    public static func check(
         _ text: String?, field: String, maxCharacters: Int, multiline: Bool = false, required: Bool = false,
         into issues: inout [ValidationIssue]
     ) -> String? {

@@ -13,6 +13,10 @@ public enum StaffPermission: String, Sendable, CaseIterable {
     case viewContact
     /// Screen, ask for information, mark duplicate, out of scope or spam.
     case triageReports
+    /// Read incidents.
+    case viewIncidents
+    /// Edit an incident's place, operation and summary.
+    case manageIncidents
     /// Staff accounts: create, disable, reset two-factor.
     case manageAccounts
     /// Run verification of the custody log from the workspace.
@@ -22,11 +26,14 @@ public enum StaffPermission: String, Sendable, CaseIterable {
 /// Which role holds which permission.
 public enum StaffPolicy {
     public static let table: [StaffRole: Set<StaffPermission>] = [
-        .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports],
-        .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact],
-        .supervisor: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .verifyLog],
+        .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
+        .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents],
+        .supervisor: [
+            .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
+            .verifyLog,
+        ],
         .prosecutor: [.viewWorkspace],
-        .auditor: [.viewWorkspace, .viewTriage, .viewReport, .verifyLog],
+        .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .verifyLog],
         .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
     ]
 

@@ -9,5 +9,6 @@ public enum AttestMigrations {
         CreateMerkleLog(),
         CreateEvidence(),
         CreateStaff(),
+        CreateIncidents(),
     ]
 }

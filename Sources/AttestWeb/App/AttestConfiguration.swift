@@ -55,6 +55,9 @@ public struct AttestConfiguration: Sendable {
     public var staffIdleSeconds = 1800
     /// …and this many seconds after sign-in in any case (`ATTEST_STAFF_SESSION_SECONDS`, default 43200).
     public var staffSessionSeconds = 43_200
+    /// Reports whose time windows come within this many hours are suggested as related
+    /// (`ATTEST_RELATED_HOURS`, default 6).
+    public var relatedHours = 6
     /// bcrypt cost for staff passwords (`ATTEST_BCRYPT_COST`, default 12; tests use fewer rounds).
     public var bcryptCost = 12
 
@@ -206,6 +209,7 @@ public struct AttestConfiguration: Sendable {
             try integer("ATTEST_STAFF_IDLE_SECONDS", 60...86_400) ?? configuration.staffIdleSeconds
         configuration.staffSessionSeconds =
             try integer("ATTEST_STAFF_SESSION_SECONDS", 300...7 * 86_400) ?? configuration.staffSessionSeconds
+        configuration.relatedHours = try integer("ATTEST_RELATED_HOURS", 0...720) ?? configuration.relatedHours
         configuration.bcryptCost = try integer("ATTEST_BCRYPT_COST", 10...16) ?? configuration.bcryptCost
         configuration.exiftool = environment["ATTEST_EXIFTOOL"].flatMap { $0.isEmpty ? nil : $0 }
         if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {

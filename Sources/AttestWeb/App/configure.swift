@@ -123,4 +123,5 @@ func routes(_ app: Application) throws {
     try app.register(collection: UploadsController())
     try app.register(collection: StaffController())
     try app.register(collection: TriageController())
+    try app.register(collection: IncidentsController())
 }

@@ -68,5 +68,6 @@ enum Paths {
     static let staffAccounts = "/staff/accounts"
     static let staffTriage = "/staff/triage"
     static let staffReports = "/staff/reports"
+    static let staffIncidents = "/staff/incidents"
     static let followUpEvidence = "/follow-up/evidence"
 }

@@ -13,7 +13,13 @@ struct TriageController: RouteCollection {
         staff.staff(.GET, "triage", permission: .viewTriage, use: queue)
         staff.staff(.GET, "reports", ":reference", permission: .viewReport, use: show)
         staff.staff(.POST, "reports", ":reference", "status", permission: .triageReports, use: move)
+        staff.staff(.POST, "reports", ":reference", "accept", permission: .triageReports, use: accept)
     }
+
+    /// Candidates read for suggestions at most (the time window narrows them first).
+    static let candidateLimit = 2_000
+    /// Suggestions shown.
+    static let suggestionLimit = 10
 
     struct QueueContent: Encodable {
         struct Row: Encodable {
@@ -61,6 +67,13 @@ struct TriageController: RouteCollection {
             var value: String
             var label: String
         }
+        struct Related: Encodable {
+            var reference: String
+            var href: String
+            var status: String
+            var reasons: [String]
+            var incident: String
+        }
         var reference: String
         var status: String
         var receivedAt: String
@@ -74,6 +87,11 @@ struct TriageController: RouteCollection {
         var messages: [Message]
         var evidence: [EvidenceView]
         var moves: [Move]
+        var related: [Related]
+        var incident: String
+        var incidentHref: String
+        var canAccept: Bool
+        var acceptAction: String
         var canTriage: Bool
         var action: String
         var csrf: String
@@ -114,6 +132,8 @@ struct TriageController: RouteCollection {
                 .joined(separator: " · ")
         }
         let evidence = try await services.store.evidence(of: report.id)
+        let related = try await Self.related(to: report, services: services, mapping: mapping)
+        let incident = try await services.store.incident(of: report.id)
         let csrf = CSRF.token(for: request)
         let content = ReportContentView(
             reference: reference.description, status: mapping.text("status_\(report.status.rawValue)"),
@@ -136,6 +156,10 @@ struct TriageController: RouteCollection {
             moves: report.status.allowedNextStatuses.sorted { $0.rawValue < $1.rawValue }.map {
                 .init(value: $0.rawValue, label: mapping.text("status_\($0.rawValue)"))
             },
+            related: related, incident: incident?.reference.description ?? "",
+            incidentHref: incident.map { "\(Paths.staffIncidents)/\($0.reference)" } ?? "",
+            canAccept: StaffPolicy.allows(staff.account.role, .triageReports) && report.status.canMove(to: .accepted),
+            acceptAction: "\(Paths.staffReports)/\(reference)/accept",
             canTriage: StaffPolicy.allows(staff.account.role, .triageReports),
             action: "\(Paths.staffReports)/\(reference)/status", csrf: csrf, error: error ?? "", hasError: error != nil)
         let response = try await Page.render(
@@ -143,6 +167,69 @@ struct TriageController: RouteCollection {
         ).encodeResponse(status: status, for: request)
         CSRF.attach(csrf, to: response, for: request)
         return response
+    }
+
+    /// Related-report suggestions with their reasons, in the reader's language.
+    static func related(to report: Report, services: AttestServices, mapping: ErrorMapping) async throws
+        -> [ReportContentView.Related]
+    {
+        let finder = RelatedReports(hours: Double(services.configuration.relatedHours))
+        let candidates = try await services.store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
+        let areas = Dictionary(uniqueKeysWithValues: services.jurisdiction.geography.areas.map { ($0.number, $0.name) })
+        var rows: [ReportContentView.Related] = []
+        for suggestion in finder.suggest(for: report, among: candidates).prefix(suggestionLimit) {
+            let reasons = suggestion.reasons.map { reason -> String in
+                switch reason {
+                case .sameTime: mapping.text("related_same_time")
+                case .sameArea(let area): mapping.text("related_same_area", ["area": areas[area] ?? "\(area)"])
+                case .nearby(let kilometres): mapping.text("related_nearby", ["km": "\(kilometres)"])
+                case .sharedPlate(let plate): mapping.text("related_plate", ["value": plate])
+                case .sharedBadge(let badge): mapping.text("related_badge", ["value": badge])
+                case .sharedVestText(let vest): mapping.text("related_vest", ["value": vest])
+                case .similarWording(let percent): mapping.text("related_wording", ["percent": "\(percent)"])
+                }
+            }
+            rows.append(
+                .init(
+                    reference: suggestion.report.reference.description,
+                    href: "\(Paths.staffReports)/\(suggestion.report.reference)",
+                    status: mapping.text("status_\(suggestion.report.status.rawValue)"), reasons: reasons,
+                    incident: try await services.store.incident(of: suggestion.report.id)?.reference.description ?? ""))
+        }
+        return rows
+    }
+
+    func accept(request: Request, staff: SignedInStaff) async throws -> Response {
+        let form = try StaffController.form(request)
+        let reference = try reference(request)
+        let services = request.attest
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
+        let choice = form["incident"] ?? "new"
+        let target: AcceptReport.Target
+        if choice == "new" {
+            target = .newIncident
+        } else if let existing = IncidentReference(choice) {
+            target = .existing(existing)
+        } else {
+            return try await render(
+                request, staff: staff, reference: reference, error: mapping.text("error_incident_unknown"),
+                status: .unprocessableEntity)
+        }
+        do {
+            let incident = try await AcceptReport(
+                store: services.store, clock: services.clock, random: services.random,
+                jurisdiction: services.jurisdiction
+            ).execute(reference: reference, into: target, actor: staff.account)
+            return request.redirect(to: "\(Paths.staffIncidents)/\(incident.reference)", redirectType: .normal)
+        } catch AcceptReport.Error.noSuchIncident {
+            return try await render(
+                request, staff: staff, reference: reference, error: mapping.text("error_incident_unknown"),
+                status: .unprocessableEntity)
+        } catch let error as TriageStatus.Error {
+            let description = mapping.describe(error)
+            return try await render(
+                request, staff: staff, reference: reference, error: description.message, status: description.status)
+        }
     }
 
     func move(request: Request, staff: SignedInStaff) async throws -> Response {

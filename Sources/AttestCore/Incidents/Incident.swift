@@ -1,0 +1,72 @@
+import Foundation
+
+/// An incident's reference, `INC-2026-000045`: the year it was opened and a number counting that year.
+public struct IncidentReference: Hashable, Sendable, CustomStringConvertible {
+    public let year: Int
+    public let number: Int
+
+    public init(year: Int, number: Int) {
+        self.year = year
+        self.number = number
+    }
+
+    /// Parses `INC-YYYY-NNNNNN` (case-insensitive); nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.trimmingCharacters(in: .whitespaces).uppercased().split(
+            separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "INC", parts[1].count == 4, (6...9).contains(parts[2].count),
+            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), parts[2].allSatisfy({ $0.isASCII && $0.isNumber }),
+            let year = Int(parts[1]), let number = Int(parts[2]), number > 0
+        else { return nil }
+        self.init(year: year, number: number)
+    }
+
+    public var description: String { String(format: "INC-%04d-%06d", year, number) }
+}
+
+/// One real-world event; several reports may describe it.
+public struct Incident: Equatable, Sendable {
+    public var id: Identifier<Incident>
+    public var reference: IncidentReference
+    public var jurisdiction: String
+    /// The time window the incident happened in (the union of its reports' windows when opened).
+    public var windowStart: Date
+    public var windowEnd: Date
+    /// Where, in staff's words.
+    public var place: String?
+    public var communityArea: Int?
+    /// The enforcement operation it belongs to, if known (e.g. "Midway Blitz").
+    public var operation: String?
+    /// Staff's summary.
+    public var summary: String?
+    public var openedAt: Date
+
+    public init(
+        id: Identifier<Incident>, reference: IncidentReference, jurisdiction: String, windowStart: Date,
+        windowEnd: Date,
+        place: String?, communityArea: Int?, operation: String?, summary: String?, openedAt: Date
+    ) {
+        self.id = id
+        self.reference = reference
+        self.jurisdiction = jurisdiction
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.place = place
+        self.communityArea = communityArea
+        self.operation = operation
+        self.summary = summary
+        self.openedAt = openedAt
+    }
+
+    public var recordID: String { "incident:\(reference)" }
+
+    /// SHA-256 of the incident's canonical content, for its custody entries.
+    public var contentHash: String {
+        ContentHash.sha256Hex(
+            CanonicalJSON.object([
+                ("area", communityArea.map(String.init) ?? ""), ("operation", operation ?? ""), ("place", place ?? ""),
+                ("reference", reference.description), ("summary", summary ?? ""),
+                ("windowEnd", RFC3339.string(from: windowEnd)), ("windowStart", RFC3339.string(from: windowStart)),
+            ]))
+    }
+}

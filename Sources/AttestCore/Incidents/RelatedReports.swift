@@ -1,0 +1,134 @@
+import Foundation
+
+/// Suggests reports that may describe the same event or the same agents as a given report, with the reasons
+/// shown to staff: overlapping time, the same area or a short distance, shared identifiers (plate or badge
+/// fragments, vest text, unit patch) and similar wording. Staff decide; nothing is merged automatically.
+public struct RelatedReports: Sendable {
+    /// Reports whose time windows come within this many hours of each other are "at the same time".
+    public var hours: Double
+    /// Coordinates within this many kilometres are "nearby".
+    public var kilometres: Double
+    /// Word-set similarity (Jaccard) at or above this is "similar wording".
+    public var similarity: Double
+
+    public init(hours: Double = 6, kilometres: Double = 1.5, similarity: Double = 0.3) {
+        self.hours = hours
+        self.kilometres = kilometres
+        self.similarity = similarity
+    }
+
+    public enum Reason: Equatable, Hashable, Sendable {
+        case sameTime
+        case sameArea(Int)
+        case nearby(kilometres: Double)
+        case sharedPlate(String)
+        case sharedBadge(String)
+        case sharedVestText(String)
+        case similarWording(percent: Int)
+    }
+
+    public struct Suggestion: Equatable, Sendable {
+        public var report: Report
+        public var reasons: [Reason]
+    }
+
+    /// The window in which candidates are looked for (the store narrows by it before `suggest`).
+    public func window(of report: Report) -> ClosedRange<Date> {
+        let margin = hours * 3600
+        let occurrence = report.content.occurrence
+        return occurrence.start.addingTimeInterval(-margin)...occurrence.end.addingTimeInterval(margin)
+    }
+
+    /// Candidates with at least one reason besides time, strongest first. Shared identifiers count whatever the
+    /// time (agents return); place and wording count only at the same time.
+    public func suggest(for report: Report, among candidates: [Report]) -> [Suggestion] {
+        let identifiers = Identifiers(report.content)
+        let words = Self.words(report.content.narrative)
+        let window = window(of: report)
+        var suggestions: [Suggestion] = []
+        for candidate in candidates where candidate.id != report.id {
+            var reasons: [Reason] = []
+            let occurrence = candidate.content.occurrence
+            let sameTime = occurrence.start <= window.upperBound && occurrence.end >= window.lowerBound
+            if sameTime {
+                if let area = report.content.location.area, area == candidate.content.location.area {
+                    reasons.append(.sameArea(area))
+                }
+                if let a = report.content.location.coordinate, let b = candidate.content.location.coordinate {
+                    let distance = Self.kilometres(a, b)
+                    if distance <= kilometres { reasons.append(.nearby(kilometres: (distance * 10).rounded() / 10)) }
+                }
+                let score = Self.jaccard(words, Self.words(candidate.content.narrative))
+                if score >= similarity { reasons.append(.similarWording(percent: Int((score * 100).rounded()))) }
+            }
+            reasons += identifiers.shared(with: Identifiers(candidate.content))
+            guard !reasons.isEmpty else { continue }
+            suggestions.append(Suggestion(report: candidate, reasons: (sameTime ? [.sameTime] : []) + reasons))
+        }
+        return suggestions.sorted {
+            ($0.reasons.count, $1.report.receivedAt) > ($1.reasons.count, $0.report.receivedAt)
+        }
+    }
+
+    /// Observed identifiers, normalised: upper case, letters and digits only.
+    struct Identifiers {
+        var plates: Set<String> = []
+        var badges: Set<String> = []
+        var vestTexts: Set<String> = []
+
+        init(_ content: ReportContent) {
+            for agent in content.agents.descriptions {
+                if let plate = agent.plateNumber.map(Self.normalise), plate.count >= 2 { plates.insert(plate) }
+                if let badge = agent.badge.map(Self.normalise), badge.count >= 2 { badges.insert(badge) }
+                if let vest = agent.vestText.map(Self.normalise), vest.count >= 3 { vestTexts.insert(vest) }
+            }
+        }
+
+        static func normalise(_ text: String) -> String {
+            String(
+                text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).uppercased()
+                    .unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }.map(Character.init)
+            )
+        }
+
+        /// A fragment matches a longer identifier it is part of ("7K" and "7K42X").
+        static func matches(_ a: String, _ b: String) -> Bool { a.contains(b) || b.contains(a) }
+
+        func shared(with other: Identifiers) -> [Reason] {
+            var reasons: [Reason] = []
+            for plate in plates.sorted() where other.plates.contains(where: { Self.matches(plate, $0) }) {
+                reasons.append(.sharedPlate(plate))
+            }
+            for badge in badges.sorted() where other.badges.contains(where: { Self.matches(badge, $0) }) {
+                reasons.append(.sharedBadge(badge))
+            }
+            for vest in vestTexts.sorted() where other.vestTexts.contains(vest) {
+                reasons.append(.sharedVestText(vest))
+            }
+            return reasons
+        }
+    }
+
+    /// Words of four letters or more, lower case, accents folded.
+    static func words(_ text: String) -> Set<String> {
+        Set(
+            text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
+                .split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count >= 4 }.map(String.init))
+    }
+
+    static func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {
+        guard !a.isEmpty || !b.isEmpty else { return 0 }
+        return Double(a.intersection(b).count) / Double(a.union(b).count)
+    }
+
+    /// Great-circle distance (haversine), in kilometres.
+    static func kilometres(_ a: Coordinate, _ b: Coordinate) -> Double {
+        let radians = Double.pi / 180
+        let dLat = (b.latitude - a.latitude) * radians
+        let dLon = (b.longitude - a.longitude) * radians
+        let h =
+            sin(dLat / 2) * sin(dLat / 2)
+            + cos(a.latitude * radians) * cos(b.latitude * radians) * sin(dLon / 2) * sin(dLon / 2)
+        return 2 * 6371 * asin(min(1, sqrt(h)))
+    }
+}

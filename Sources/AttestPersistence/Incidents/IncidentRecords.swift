@@ -1,0 +1,146 @@
+import AttestCore
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// Incidents and which reports describe them; indexes for the triage queue (status) and related-report
+/// suggestions (time windows).
+struct CreateIncidents: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("incidents")
+            .field("id", .uuid, .identifier(auto: false))
+            .field("reference", .string, .required)
+            .field("jurisdiction", .string, .required)
+            .field("window_start", .datetime, .required)
+            .field("window_end", .datetime, .required)
+            .field("place", .string)
+            .field("community_area", .int64)
+            .field("operation", .string)
+            .field("summary", .string)
+            .field("opened_at", .datetime, .required)
+            .unique(on: "reference")
+            .create()
+        try await database.schema("incident_reports")
+            .field("report_id", .uuid, .identifier(auto: false))
+            .field("incident_id", .uuid, .required)
+            .create()
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await sql.raw("CREATE INDEX incident_reports_incident_id ON incident_reports (incident_id)").run()
+        try await sql.raw("CREATE INDEX reports_occurred_start ON reports (occurred_start)").run()
+        try await sql.raw("CREATE INDEX reports_status_received_at ON reports (status, received_at)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await sql.raw("DROP INDEX reports_status_received_at").run()
+        try await sql.raw("DROP INDEX reports_occurred_start").run()
+        try await database.schema("incident_reports").delete()
+        try await database.schema("incidents").delete()
+    }
+}
+
+struct IncidentRow: Codable {
+    var id: UUID
+    var reference: String
+    var jurisdiction: String
+    var window_start: Date
+    var window_end: Date
+    var place: String?
+    var community_area: Int64?
+    var operation: String?
+    var summary: String?
+    var opened_at: Date
+
+    init(_ incident: Incident) {
+        id = incident.id.rawValue
+        reference = incident.reference.description
+        jurisdiction = incident.jurisdiction
+        window_start = incident.windowStart
+        window_end = incident.windowEnd
+        place = incident.place
+        community_area = incident.communityArea.map(Int64.init)
+        operation = incident.operation
+        summary = incident.summary
+        opened_at = incident.openedAt
+    }
+
+    func incident() throws -> Incident {
+        guard let reference = IncidentReference(reference) else { throw PersistenceError.corruptRow("incidents \(id)") }
+        return Incident(
+            id: Identifier(id), reference: reference, jurisdiction: jurisdiction, windowStart: window_start,
+            windowEnd: window_end, place: place, communityArea: community_area.map(Int.init), operation: operation,
+            summary: summary, openedAt: opened_at)
+    }
+}
+
+extension FluentReportStore {
+    private var sql: any SQLDatabase { database() as! any SQLDatabase }
+
+    public func incident(reference: IncidentReference) async throws -> Incident? {
+        try await sql.select().column("*").from("incidents").where("reference", .equal, SQLBind(reference.description))
+            .first(decoding: IncidentRow.self)?.incident()
+    }
+
+    public func incident(of report: Identifier<Report>) async throws -> Incident? {
+        try await sql.select().column(SQLColumn(SQLLiteral.all, table: SQLIdentifier("i")))
+            .from(SQLAlias(SQLIdentifier("incidents"), as: SQLIdentifier("i")))
+            .join(
+                SQLAlias(SQLIdentifier("incident_reports"), as: SQLIdentifier("l")), method: SQLJoinMethod.inner,
+                on: SQLColumn("incident_id", table: "l"), .equal, SQLColumn("id", table: "i")
+            )
+            .where(SQLColumn("report_id", table: "l"), .equal, SQLBind(report.rawValue))
+            .first(decoding: IncidentRow.self)?.incident()
+    }
+
+    public func reports(of incident: Identifier<Incident>) async throws -> [Report] {
+        struct Link: Decodable { var report_id: UUID }
+        let ids = try await sql.select().column("report_id").from("incident_reports")
+            .where("incident_id", .equal, SQLBind(incident.rawValue)).all(decoding: Link.self).map(\.report_id)
+        guard !ids.isEmpty else { return [] }
+        return try await ReportRecord.query(on: database()).filter(\.$id ~~ ids).sort(\.$receivedAt).all()
+            .map { try ReportMapping.report(from: $0, cipher: cipher) }
+    }
+
+    public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [Report] {
+        // The index on occurred_start bounds the scan; windows are at most ATTEST_LIMIT_WINDOW_DAYS long, so a
+        // report overlapping the window starts no earlier than that before it.
+        let longest = TimeInterval(31 * 86_400)
+        return try await ReportRecord.query(on: database())
+            .filter(\.$occurredStart >= window.lowerBound.addingTimeInterval(-longest))
+            .filter(\.$occurredStart <= window.upperBound)
+            .filter(\.$occurredEnd >= window.lowerBound)
+            .filter(\.$isSample == false)
+            .limit(limit).all()
+            .map { try ReportMapping.report(from: $0, cipher: cipher) }
+    }
+}
+
+extension FluentReportUnitOfWork {
+    func insert(_ incident: Incident) async throws {
+        try await batch?.flush()
+        try await (database as! any SQLDatabase).insert(into: "incidents").model(IncidentRow(incident)).run()
+    }
+
+    func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws {
+        try await batch?.flush()
+        try await (database as! any SQLDatabase).insert(into: "incident_reports").columns("report_id", "incident_id")
+            .values(SQLBind(report.rawValue), SQLBind(incident.rawValue)).run()
+    }
+}
+
+extension FluentReportStore {
+    /// Saves an incident's edited fields with its `record.changed` entry, in one transaction.
+    public func update(_ incident: Incident, actor: String, at time: Date) async throws {
+        let row = IncidentRow(incident)
+        _ = try await transaction { unit in
+            let unit = unit as! FluentReportUnitOfWork
+            try await unit.batch?.flush()
+            try await (unit.database as! any SQLDatabase).update("incidents").set(model: row)
+                .where("id", .equal, SQLBind(row.id)).run()
+            return try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: incident.recordID,
+                    contentHash: incident.contentHash))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import AttestCore
+import AttestPersistence
+import Vapor
+
+/// An incident as staff see it: its reports, time window and place, and (for investigators and supervisors) its
+/// operation and summary. Viewing is a `record.viewed` entry; every change a `record.changed` entry.
+struct IncidentsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let staff = routes.grouped("staff")
+        staff.staff(.GET, "incidents", ":reference", permission: .viewIncidents, use: show)
+        staff.staff(.POST, "incidents", ":reference", permission: .manageIncidents, use: update)
+    }
+
+    struct IncidentContent: Encodable {
+        struct Row: Encodable {
+            var reference: String
+            var href: String
+            var receivedAt: String
+            var status: String
+        }
+        var reference: String
+        var window: String
+        var place: String
+        var area: String
+        var operation: String
+        var summary: String
+        var reports: [Row]
+        var canEdit: Bool
+        var action: String
+        var csrf: String
+    }
+
+    private func incident(_ request: Request) async throws -> Incident {
+        guard let text = request.parameters.get("reference"), let reference = IncidentReference(text),
+            let incident = try await request.attest.store.incident(reference: reference)
+        else { throw Abort(.notFound) }
+        return incident
+    }
+
+    func show(request: Request, staff: SignedInStaff) async throws -> Response {
+        let services = request.attest
+        let incident = try await incident(request)
+        let now = Date(timeIntervalSince1970: services.clock.now().timeIntervalSince1970.rounded(.down))
+        _ = try await services.store.transaction { unit in
+            try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .recordViewed, occurredAt: now, actor: staff.account.actorID, recordID: incident.recordID,
+                    contentHash: incident.contentHash))
+        }
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
+        let zone = services.jurisdiction.timeZone
+        let language = request.language
+        let csrf = CSRF.token(for: request)
+        let content = IncidentContent(
+            reference: incident.reference.description,
+            window: DisplayFormat.dateTime(incident.windowStart, language: language, zone: zone) + " – "
+                + DisplayFormat.dateTime(incident.windowEnd, language: language, zone: zone),
+            place: incident.place ?? "",
+            area: incident.communityArea.flatMap { number in
+                services.jurisdiction.geography.areas.first { $0.number == number }?.name
+            } ?? "", operation: incident.operation ?? "", summary: incident.summary ?? "",
+            reports: try await services.store.reports(of: incident.id).map {
+                .init(
+                    reference: $0.reference.description, href: "\(Paths.staffReports)/\($0.reference)",
+                    receivedAt: DisplayFormat.dateTime($0.receivedAt, language: language, zone: zone),
+                    status: mapping.text("status_\($0.status.rawValue)"))
+            }, canEdit: StaffPolicy.allows(staff.account.role, .manageIncidents),
+            action: "\(Paths.staffIncidents)/\(incident.reference)", csrf: csrf)
+        let response = try await Page.render(
+            "staff/incident", title: incident.reference.description, content: content, for: request
+        ).encodeResponse(status: .ok, for: request)
+        CSRF.attach(csrf, to: response, for: request)
+        return response
+    }
+
+    func update(request: Request, staff: SignedInStaff) async throws -> Response {
+        let form = try StaffController.form(request)
+        let services = request.attest
+        var incident = try await incident(request)
+        var issues: [ValidationIssue] = []
+        let limit = services.configuration.limits.locationMaxCharacters
+        incident.place = TextRules.check(
+            form["place"], field: "place", maxCharacters: limit, multiline: false, required: false, into: &issues)
+        incident.operation = TextRules.check(
+            form["operation"], field: "operation", maxCharacters: 200, multiline: false, required: false, into: &issues)
+        incident.summary = TextRules.check(
+            form["summary"], field: "summary", maxCharacters: services.configuration.limits.narrativeMaxCharacters,
+            multiline: true, required: false, into: &issues)
+        guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+        let now = Date(timeIntervalSince1970: services.clock.now().timeIntervalSince1970.rounded(.down))
+        let changed = incident
+        try await services.store.update(changed, actor: staff.account.actorID, at: now)
+        return request.redirect(to: "\(Paths.staffIncidents)/\(incident.reference)", redirectType: .normal)
+    }
+}
