@@ -76,13 +76,16 @@ struct StaffCoreTests {
     func policyTable() {
         let expected: [StaffRole: Set<StaffPermission>] = [
             .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
-            .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents],
+            .investigator: [
+                .viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents,
+                .viewCaseFiles, .manageCaseFiles,
+            ],
             .supervisor: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
-                .manageIncidents, .verifyLog,
+                .manageIncidents, .viewCaseFiles, .manageCaseFiles, .verifyLog,
             ],
             .prosecutor: [.viewWorkspace],
-            .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .verifyLog],
+            .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .verifyLog],
             .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
         ]
         for role in StaffRole.allCases {

@@ -173,3 +173,76 @@ struct IncidentTests {
         }
     }
 }
+
+@Suite("Case files")
+struct CaseFileWebTests {
+    @Test("An investigator opens a case file and sends it to review; only a supervisor closes it, with an outcome")
+    func review() async throws {
+        try await withAttest { harness in
+            let receipt = try await harness.app.attest.submitReport.execute(.init(submission: .minimal()))
+            let supervisorLogin = try await harness.enroll(.supervisor)
+            let supervisor = try #require(try await harness.app.attest.store.account(email: supervisorLogin.email))
+            _ = try await TriageReport(
+                store: harness.app.attest.store, clock: harness.clock, random: SeededRandom(), limits: ReportLimits()
+            ).execute(.init(reference: receipt.reference, to: .screening, actor: supervisor))
+            let incident = try await AcceptReport(
+                store: harness.app.attest.store, clock: harness.clock, random: SeededRandom(),
+                jurisdiction: harness.app.attest.jurisdiction
+            ).execute(reference: receipt.reference, into: .newIncident, actor: supervisor)
+
+            let investigatorLogin = try await harness.enroll(.investigator)
+            var investigator = Browser(harness.app)
+            _ = try await investigator.signIn(investigatorLogin, clock: harness.clock)
+            let incidentPage = try await investigator.get("/staff/incidents/\(incident.reference)")
+            var csrf = try #require(Browser.csrfToken(in: incidentPage.body.string))
+            let opened = try await investigator.post(
+                "/staff/incidents/\(incident.reference)/case-file", form: [("csrf", csrf)])
+            let path = try #require(opened.headers.first(name: .location))
+            #expect(path == "/staff/case-files/CF-2026-000001")
+            let page = try await investigator.get(path)
+            #expect(page.body.string.contains(#"data-status="open""#))
+            csrf = try #require(Browser.csrfToken(in: page.body.string))
+            for status in ["active", "supervisor_review"] {
+                #expect(
+                    try await investigator.post("\(path)/status", form: [("csrf", csrf), ("status", status)]).status
+                        == .seeOther)
+            }
+            let closeAttempt = try await investigator.post(
+                "\(path)/status", form: [("csrf", csrf), ("status", "closed"), ("outcome", "referred")])
+            #expect(closeAttempt.status == .forbidden)
+            #expect(closeAttempt.body.string.contains("Only a supervisor"))
+            let checklist = try await investigator.post(
+                "\(path)/checklist",
+                form: [
+                    ("csrf", csrf), ("body_camera_preserved", "yes"), ("body_camera_ids", "CPD-BWC-88123"),
+                    ("supervisor_identification_attempted", "yes"),
+                    ("supervisor_identification_result", "Refused to give a name"),
+                    ("ems_summoned", "yes"), ("ems_summoned_at", "14:32"), ("aid_rendered", "no"),
+                    ("police_report_number", "JH-412233"),
+                ])
+            #expect(checklist.status == .seeOther)
+
+            var supervisorBrowser = Browser(harness.app)
+            _ = try await supervisorBrowser.signIn(supervisorLogin, clock: harness.clock)
+            let review = try await supervisorBrowser.get(path)
+            #expect(review.body.string.contains("JH-412233") && review.body.string.contains("Refused to give a name"))
+            let token = try #require(Browser.csrfToken(in: review.body.string))
+            let noOutcome = try await supervisorBrowser.post(
+                "\(path)/status", form: [("csrf", token), ("status", "closed")])
+            #expect(noOutcome.status == .unprocessableEntity)
+            let closed = try await supervisorBrowser.post(
+                "\(path)/status", form: [("csrf", token), ("status", "closed"), ("outcome", "referred")])
+            #expect(closed.status == .seeOther)
+            let final = try await supervisorBrowser.get(path)
+            #expect(final.body.string.contains(#"data-status="closed""#))
+            #expect(final.body.string.contains("Referred"))
+            struct Row: Decodable { var kind: String }
+            let kinds = try await (harness.app.db as! any SQLDatabase).raw(
+                "SELECT kind FROM custody_entries WHERE record_id = 'case-file:CF-2026-000001' ORDER BY entry_index"
+            ).all(decoding: Row.self).map(\.kind)
+            #expect(kinds.filter { $0 == "record.changed" }.count == 5, "opened, two moves, checklist, closed")
+            #expect(kinds.contains("record.viewed"))
+            #expect(try await VerifyLogCommand.verify(harness.app.attest).isClean)
+        }
+    }
+}

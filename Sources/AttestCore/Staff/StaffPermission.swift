@@ -17,6 +17,10 @@ public enum StaffPermission: String, Sendable, CaseIterable {
     case viewIncidents
     /// Edit an incident's place, operation and summary.
     case manageIncidents
+    /// Read case files.
+    case viewCaseFiles
+    /// Open case files, move them, fill in the checklist (closing and reopening are a supervisor's).
+    case manageCaseFiles
     /// Staff accounts: create, disable, reset two-factor.
     case manageAccounts
     /// Run verification of the custody log from the workspace.
@@ -27,13 +31,16 @@ public enum StaffPermission: String, Sendable, CaseIterable {
 public enum StaffPolicy {
     public static let table: [StaffRole: Set<StaffPermission>] = [
         .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
-        .investigator: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents],
+        .investigator: [
+            .viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents, .viewCaseFiles,
+            .manageCaseFiles,
+        ],
         .supervisor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
-            .verifyLog,
+            .viewCaseFiles, .manageCaseFiles, .verifyLog,
         ],
         .prosecutor: [.viewWorkspace],
-        .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .verifyLog],
+        .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .verifyLog],
         .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
     ]
 

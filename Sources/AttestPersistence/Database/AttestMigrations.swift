@@ -10,5 +10,6 @@ public enum AttestMigrations {
         CreateEvidence(),
         CreateStaff(),
         CreateIncidents(),
+        CreateCaseFiles(),
     ]
 }

@@ -144,3 +144,11 @@ extension FluentReportStore {
         }
     }
 }
+
+extension FluentReportStore {
+    /// The incident with `id`, or nil.
+    public func incident(id: Identifier<Incident>) async throws -> Incident? {
+        try await (database() as! any SQLDatabase).select().column("*").from("incidents")
+            .where("id", .equal, SQLBind(id.rawValue)).first(decoding: IncidentRow.self)?.incident()
+    }
+}

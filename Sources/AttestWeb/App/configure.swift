@@ -124,4 +124,5 @@ func routes(_ app: Application) throws {
     try app.register(collection: StaffController())
     try app.register(collection: TriageController())
     try app.register(collection: IncidentsController())
+    try app.register(collection: CaseFilesController())
 }

@@ -48,6 +48,7 @@ struct ErrorMapping {
         case let error as UploadError: describe(error)
         case let error as EvidenceError: describe(error)
         case let error as StaffError: describe(error)
+        case let error as CaseFileStatus.Error: describe(error)
         case let abort as any AbortError: describe(status: abort.status)
         default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
@@ -259,6 +260,23 @@ struct ErrorMapping {
             ErrorDescription(status: .unauthorized, code: "session_expired", message: text("error_staff_session"))
         case .forbidden:
             ErrorDescription(status: .forbidden, code: "forbidden", message: text("error_staff_forbidden"))
+        }
+    }
+
+    func describe(_ error: CaseFileStatus.Error) -> ErrorDescription {
+        switch error {
+        case .forbiddenTransition:
+            ErrorDescription(status: .conflict, code: "forbidden_transition", message: text("error_conflict"))
+        case .outcomeRequired:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "outcome_required", message: text("error_case_outcome"))
+        case .outcomeNotAllowed:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "outcome_not_allowed", message: text("error_bad_request"))
+        case .supervisorRequired:
+            ErrorDescription(status: .forbidden, code: "supervisor_required", message: text("error_case_supervisor"))
+        case .noSuchCaseFile:
+            ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
         }
     }
 

@@ -69,5 +69,6 @@ enum Paths {
     static let staffTriage = "/staff/triage"
     static let staffReports = "/staff/reports"
     static let staffIncidents = "/staff/incidents"
+    static let staffCaseFiles = "/staff/case-files"
     static let followUpEvidence = "/follow-up/evidence"
 }

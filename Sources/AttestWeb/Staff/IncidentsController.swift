@@ -11,6 +11,12 @@ struct IncidentsController: RouteCollection {
         staff.staff(.POST, "incidents", ":reference", permission: .manageIncidents, use: update)
     }
 
+    struct CaseFileRow: Encodable {
+        var reference: String
+        var href: String
+        var status: String
+    }
+
     struct IncidentContent: Encodable {
         struct Row: Encodable {
             var reference: String
@@ -25,6 +31,9 @@ struct IncidentsController: RouteCollection {
         var operation: String
         var summary: String
         var reports: [Row]
+        var caseFiles: [CaseFileRow]
+        var canOpenCaseFile: Bool
+        var caseFileAction: String
         var canEdit: Bool
         var action: String
         var csrf: String
@@ -64,7 +73,14 @@ struct IncidentsController: RouteCollection {
                     reference: $0.reference.description, href: "\(Paths.staffReports)/\($0.reference)",
                     receivedAt: DisplayFormat.dateTime($0.receivedAt, language: language, zone: zone),
                     status: mapping.text("status_\($0.status.rawValue)"))
-            }, canEdit: StaffPolicy.allows(staff.account.role, .manageIncidents),
+            },
+            caseFiles: try await services.store.caseFiles(of: incident.id).map {
+                .init(
+                    reference: $0.reference.description, href: "\(Paths.staffCaseFiles)/\($0.reference)",
+                    status: mapping.text("case_status_\($0.status.rawValue)"))
+            }, canOpenCaseFile: StaffPolicy.allows(staff.account.role, .manageCaseFiles),
+            caseFileAction: "\(Paths.staffIncidents)/\(incident.reference)/case-file",
+            canEdit: StaffPolicy.allows(staff.account.role, .manageIncidents),
             action: "\(Paths.staffIncidents)/\(incident.reference)", csrf: csrf)
         let response = try await Page.render(
             "staff/incident", title: incident.reference.description, content: content, for: request

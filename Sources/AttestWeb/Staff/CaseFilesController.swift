@@ -1,0 +1,162 @@
+import AttestCore
+import AttestPersistence
+import Vapor
+
+/// Case files: opened from an incident, moved through `open → active → pending_evidence → supervisor_review →
+/// closed` (closing, returning and reopening are a supervisor's), with the executive order's checklist. Every view
+/// is `record.viewed`, every change `record.changed`.
+struct CaseFilesController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let staff = routes.grouped("staff")
+        staff.staff(.POST, "incidents", ":reference", "case-file", permission: .manageCaseFiles, use: open)
+        staff.staff(.GET, "case-files", ":reference", permission: .viewCaseFiles, use: show)
+        staff.staff(.POST, "case-files", ":reference", "status", permission: .manageCaseFiles, use: move)
+        staff.staff(.POST, "case-files", ":reference", "checklist", permission: .manageCaseFiles, use: checklist)
+    }
+
+    func open(request: Request, staff: SignedInStaff) async throws -> Response {
+        _ = try StaffController.form(request)
+        let services = request.attest
+        guard let text = request.parameters.get("reference"), let reference = IncidentReference(text),
+            let incident = try await services.store.incident(reference: reference)
+        else { throw Abort(.notFound) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = services.jurisdiction.timeZone
+        let now = services.clock.now().wholeSeconds
+        let caseFile = try await services.store.openCaseFile(
+            for: incident, year: calendar.component(.year, from: now), id: Identifier(services.random.uuid()), at: now,
+            actor: staff.account.actorID)
+        return request.redirect(to: "\(Paths.staffCaseFiles)/\(caseFile.reference)", redirectType: .normal)
+    }
+
+    struct CaseFileContent: Encodable {
+        struct Option: Encodable {
+            var value: String
+            var label: String
+        }
+        var reference: String
+        var status: String
+        var statusCode: String
+        var outcome: String
+        var incidents: [Option]
+        var moves: [Option]
+        var outcomes: [Option]
+        var checklist: ExecutiveOrderChecklist
+        var canManage: Bool
+        var isSupervisor: Bool
+        var statusAction: String
+        var checklistAction: String
+        var csrf: String
+        var error: String
+        var hasError: Bool
+    }
+
+    private func reference(_ request: Request) throws -> CaseFileReference {
+        guard let text = request.parameters.get("reference"), let reference = CaseFileReference(text) else {
+            throw Abort(.notFound)
+        }
+        return reference
+    }
+
+    func show(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await render(request, staff: staff, error: nil, status: .ok)
+    }
+
+    private func render(_ request: Request, staff: SignedInStaff, error: String?, status: HTTPStatus) async throws
+        -> Response
+    {
+        let services = request.attest
+        guard let caseFile = try await services.store.caseFile(reference: try reference(request)) else {
+            throw Abort(.notFound)
+        }
+        try await services.store.recordView(
+            of: caseFile.recordID, contentHash: caseFile.contentHash, at: services.clock.now().wholeSeconds,
+            actor: staff.account.actorID)
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
+        var incidents: [CaseFileContent.Option] = []
+        for id in caseFile.incidents {
+            if let incident = try await services.store.incident(id: id) {
+                incidents.append(
+                    .init(value: "\(Paths.staffIncidents)/\(incident.reference)", label: incident.reference.description)
+                )
+            }
+        }
+        let csrf = CSRF.token(for: request)
+        let content = CaseFileContent(
+            reference: caseFile.reference.description,
+            status: mapping.text("case_status_\(caseFile.status.rawValue)"), statusCode: caseFile.status.rawValue,
+            outcome: caseFile.outcome.map { mapping.text("case_outcome_\($0.rawValue)") } ?? "", incidents: incidents,
+            moves: caseFile.status.allowedNextStatuses.sorted { $0.rawValue < $1.rawValue }.map {
+                .init(value: $0.rawValue, label: mapping.text("case_status_\($0.rawValue)"))
+            },
+            outcomes: CaseFileOutcome.allCases.map {
+                .init(value: $0.rawValue, label: mapping.text("case_outcome_\($0.rawValue)"))
+            },
+            checklist: caseFile.checklist, canManage: StaffPolicy.allows(staff.account.role, .manageCaseFiles),
+            isSupervisor: staff.account.role == .supervisor,
+            statusAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/status",
+            checklistAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/checklist", csrf: csrf, error: error ?? "",
+            hasError: error != nil)
+        let response = try await Page.render(
+            "staff/case-file", title: caseFile.reference.description, content: content, for: request
+        ).encodeResponse(status: status, for: request)
+        CSRF.attach(csrf, to: response, for: request)
+        return response
+    }
+
+    func move(request: Request, staff: SignedInStaff) async throws -> Response {
+        let form = try StaffController.form(request)
+        let services = request.attest
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
+        let reference = try reference(request)
+        guard let next = CaseFileStatus(rawValue: form["status"] ?? "") else {
+            return try await render(
+                request, staff: staff, error: mapping.text("error_bad_request"), status: .unprocessableEntity)
+        }
+        let outcomeText = form["outcome"] ?? ""
+        let outcome = outcomeText.isEmpty ? nil : CaseFileOutcome(rawValue: outcomeText)
+        guard outcomeText.isEmpty || outcome != nil else {
+            return try await render(
+                request, staff: staff, error: mapping.text("error_bad_request"), status: .unprocessableEntity)
+        }
+        do {
+            _ = try await MoveCaseFile(store: services.store, clock: services.clock).execute(
+                reference, to: next, outcome: outcome, actor: staff.account)
+        } catch let error as CaseFileStatus.Error {
+            let description = mapping.describe(error)
+            return try await render(request, staff: staff, error: description.message, status: description.status)
+        }
+        return request.redirect(to: "\(Paths.staffCaseFiles)/\(reference)", redirectType: .normal)
+    }
+
+    func checklist(request: Request, staff: SignedInStaff) async throws -> Response {
+        let form = try StaffController.form(request)
+        let services = request.attest
+        let reference = try reference(request)
+        guard var caseFile = try await services.store.caseFile(reference: reference) else { throw Abort(.notFound) }
+        func answer(_ name: String) -> Bool? {
+            switch form[name] {
+            case "yes": true
+            case "no": false
+            default: nil
+            }
+        }
+        var issues: [ValidationIssue] = []
+        func text(_ name: String) -> String? {
+            TextRules.check(form[name], field: name, maxCharacters: 500, multiline: true, into: &issues)
+        }
+        var checklist = ExecutiveOrderChecklist()
+        checklist.bodyCameraPreserved = answer("body_camera_preserved")
+        checklist.bodyCameraIDs = text("body_camera_ids")
+        checklist.supervisorIdentificationAttempted = answer("supervisor_identification_attempted")
+        checklist.supervisorIdentificationResult = text("supervisor_identification_result")
+        checklist.emsSummoned = answer("ems_summoned")
+        checklist.emsSummonedAt = text("ems_summoned_at")
+        checklist.aidRendered = answer("aid_rendered")
+        checklist.policeReportNumber = text("police_report_number")
+        guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+        caseFile.checklist = checklist
+        try await services.store.save(caseFile, at: services.clock.now().wholeSeconds, actor: staff.account.actorID)
+        return request.redirect(to: "\(Paths.staffCaseFiles)/\(reference)", redirectType: .normal)
+    }
+}
