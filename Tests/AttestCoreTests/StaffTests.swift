@@ -77,8 +77,8 @@ struct StaffCoreTests {
         let expected: [StaffRole: Set<StaffPermission>] = [
             .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
             .investigator: [
-                .viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents,
-                .viewCaseFiles, .manageCaseFiles,
+                .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
+                .manageIncidents, .viewCaseFiles, .manageCaseFiles,
             ],
             .supervisor: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,

@@ -32,8 +32,8 @@ public enum StaffPolicy {
     public static let table: [StaffRole: Set<StaffPermission>] = [
         .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
         .investigator: [
-            .viewWorkspace, .viewTriage, .viewReport, .viewContact, .viewIncidents, .manageIncidents, .viewCaseFiles,
-            .manageCaseFiles,
+            .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
+            .viewCaseFiles, .manageCaseFiles,
         ],
         .supervisor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,

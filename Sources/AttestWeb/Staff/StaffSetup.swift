@@ -10,14 +10,17 @@ struct FirstStartSetupLink: LifecycleHandler {
         let arguments = CommandLine.arguments.dropFirst()
         guard arguments.isEmpty || arguments.first == "serve" else { return }
         if let link = try await Self.issue(application.attest) {
-            print(
-                """
+            // Written straight to standard output (print buffers when it is not a terminal).
+            FileHandle.standardOutput.write(
+                Data(
+                    """
 
-                ┌ Attest has no administrator yet. Create one, with two-factor authentication, at:
-                │   \(link)
-                └ This link works once and for one hour; a restart prints a new one.
+                    ┌ Attest has no administrator yet. Create one, with two-factor authentication, at:
+                    │   \(link)
+                    └ This link works once and for one hour; a restart prints a new one.
 
-                """)
+
+                    """.utf8))
         }
     }
 
