@@ -12,16 +12,11 @@ public struct CaseFileReference: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `CF-YYYY-NNNNNN` (case-insensitive); nil for anything else.
     public init?(_ text: String) {
-        let parts = text.trimmingCharacters(in: .whitespaces).uppercased().split(
-            separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "CF", parts[1].count == 4, (6...9).contains(parts[2].count),
-            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), parts[2].allSatisfy({ $0.isASCII && $0.isNumber }),
-            let year = Int(parts[1]), let number = Int(parts[2]), number > 0
-        else { return nil }
+        guard let (year, number) = YearlyReference.parse(text, prefix: "CF") else { return nil }
         self.init(year: year, number: number)
     }
 
-    public var description: String { String(format: "CF-%04d-%06d", year, number) }
+    public var description: String { YearlyReference.format(prefix: "CF", year: year, number: number) }
 }
 
 /// How a case file was closed.

@@ -12,16 +12,11 @@ public struct IncidentReference: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `INC-YYYY-NNNNNN` (case-insensitive); nil for anything else.
     public init?(_ text: String) {
-        let parts = text.trimmingCharacters(in: .whitespaces).uppercased().split(
-            separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "INC", parts[1].count == 4, (6...9).contains(parts[2].count),
-            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), parts[2].allSatisfy({ $0.isASCII && $0.isNumber }),
-            let year = Int(parts[1]), let number = Int(parts[2]), number > 0
-        else { return nil }
+        guard let (year, number) = YearlyReference.parse(text, prefix: "INC") else { return nil }
         self.init(year: year, number: number)
     }
 
-    public var description: String { String(format: "INC-%04d-%06d", year, number) }
+    public var description: String { YearlyReference.format(prefix: "INC", year: year, number: number) }
 }
 
 /// One real-world event; several reports may describe it.

@@ -64,7 +64,12 @@ public struct FileEvidenceStore: EvidenceBlobStore {
     }
 
     public func read(sha256: String, chunkSize: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) async throws {
-        let descriptor = open(try url(sha256: sha256).path, O_RDONLY)
+        try Self.read(path: try url(sha256: sha256).path, chunkSize: chunkSize, body)
+    }
+
+    /// Streams a file's bytes to `body` in chunks of at most `chunkSize` (one buffer, reused).
+    public static func read(path: String, chunkSize: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Error.system("open", errno) }
         defer { close(descriptor) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)

@@ -1,4 +1,5 @@
 import AttestCore
+import AttestPersistence
 import Crypto
 import Foundation
 import NIOCore
@@ -84,20 +85,9 @@ final class PartFile: @unchecked Sendable {
         guard fdatasync(descriptor) == 0 else { throw Error.system("fdatasync", errno) }
     }
 
-    /// Reads `[0, size)` in chunks (to rebuild hashes after a restart).
+    /// Reads the whole file in chunks (to rebuild hashes after a restart).
     static func read(_ url: URL, chunkSize: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let descriptor = Glibc.open(url.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Error.system("open", errno) }
-        defer { close(descriptor) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = Glibc.read(descriptor, buffer.baseAddress, chunkSize)
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw Error.system("read", errno) }
-            if count == 0 { return }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
+        try FileEvidenceStore.read(path: url.path, chunkSize: chunkSize, body)
     }
 
     /// The first `count` bytes of the file at `url`.
