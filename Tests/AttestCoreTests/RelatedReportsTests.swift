@@ -70,3 +70,29 @@ struct RelatedReportsTests {
         #expect(suggestions.first?.reasons == [.sharedBadge("B4127"), .sharedVestText("POLICIAICE")])
     }
 }
+
+@Suite("Patterns across incidents")
+struct PatternsTests {
+    func content(plate: String? = nil, badge: String? = nil, vest: String? = nil) throws -> ReportContent {
+        var submission = ReportSubmission.minimal()
+        submission.agents = [.init(vestText: vest, badge: badge, plateNumber: plate)]
+        return try ReportValidator(jurisdiction: try Fixtures.riverton(), limits: ReportLimits())
+            .validate(submission, now: TestClock().now()).content
+    }
+
+    @Test("Identifiers in two or more incidents are listed with them; a fragment joins the full identifier")
+    func recurring() throws {
+        let one = IncidentReference(year: 2026, number: 1)
+        let two = IncidentReference(year: 2026, number: 2)
+        let three = IncidentReference(year: 2026, number: 3)
+        let patterns = Patterns.recurring([
+            (one, [try content(plate: "IL 7K42X", vest: "POLICE ICE")]),
+            (two, [try content(plate: "7k4", badge: "4127"), try content(vest: "Police  ICE")]),
+            (three, [try content(badge: "9999", vest: "ERO")]),
+        ])
+        #expect(patterns.contains(IdentifierPattern(kind: .plate, value: "7K4", incidents: [one, two])))
+        #expect(patterns.contains(IdentifierPattern(kind: .vestText, value: "POLICEICE", incidents: [one, two])))
+        #expect(!patterns.contains { $0.value == "ERO" || $0.value == "4127" || $0.value == "9999" })
+        #expect(!patterns.contains { $0.value == "IL7K42X" }, "listed once, under the fragment")
+    }
+}

@@ -75,17 +75,23 @@ struct StaffCoreTests {
     @Test("Roles hold exactly the permissions of the policy table (full matrix)")
     func policyTable() {
         let expected: [StaffRole: Set<StaffPermission>] = [
-            .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
+            .intake: [
+                .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
+                .downloadEvidence,
+            ],
             .investigator: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
-                .manageIncidents, .viewCaseFiles, .manageCaseFiles,
+                .manageIncidents, .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns,
             ],
             .supervisor: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
-                .manageIncidents, .viewCaseFiles, .manageCaseFiles, .verifyLog,
+                .manageIncidents, .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .verifyLog,
             ],
             .prosecutor: [.viewWorkspace],
-            .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .verifyLog],
+            .auditor: [
+                .viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .downloadEvidence,
+                .viewPatterns, .verifyLog,
+            ],
             .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
         ]
         for role in StaffRole.allCases {

@@ -246,3 +246,60 @@ struct CaseFileWebTests {
         }
     }
 }
+
+@Suite("Evidence download and patterns")
+struct StaffEvidenceTests {
+    @Test(
+        "Staff download an original byte for byte; each download is an export.made entry; patterns list recurring plates"
+    )
+    func download() async throws {
+        try await withAttest { harness in
+            let photo = Samples.jpeg(size: 200_000)
+            let upload = try await TusClient(app: harness.app).upload(photo)
+            var submission = ReportSubmission.minimal()
+            submission.agents = [.init(plateNumber: "7K42X")]
+            let receipt = try await harness.app.attest.submitReport.execute(
+                .init(submission: submission, uploads: [upload]))
+            let item = try #require(receipt.evidence.first?.item)
+            let auditor = try await harness.enroll(.auditor)
+            var browser = Browser(harness.app)
+            _ = try await browser.signIn(auditor, clock: harness.clock)
+            let page = try await browser.get("/staff/reports/\(receipt.reference)")
+            #expect(page.body.string.contains("/staff/evidence/\(item.id)"))
+            let file = try await browser.get("/staff/evidence/\(item.id)")
+            #expect(file.status == .ok)
+            #expect(Array(file.body.readableBytesView) == photo)
+            #expect(file.headers.contentType?.description.hasPrefix("image/jpeg") == true)
+            #expect(file.headers.first(name: .contentDisposition)?.hasPrefix("attachment") == true)
+            struct Row: Decodable { var kind: String }
+            let kinds = try await (harness.app.db as! any SQLDatabase).raw(
+                "SELECT kind FROM custody_entries WHERE record_id = \(bind: item.recordID) ORDER BY entry_index"
+            ).all(decoding: Row.self).map(\.kind)
+            #expect(kinds == ["evidence.ingested", "export.made"])
+            #expect(try await browser.get("/staff/evidence/\(UUID())").status == .notFound)
+
+            // Two incidents sharing a plate show up as a pattern.
+            let supervisorLogin = try await harness.enroll(.supervisor)
+            let supervisor = try #require(try await harness.app.attest.store.account(email: supervisorLogin.email))
+            var second = ReportSubmission.minimal(date: "2026-11-01")
+            second.agents = [.init(plateNumber: "7K42")]
+            let other = try await harness.app.attest.submitReport.execute(.init(submission: second))
+            for reference in [receipt.reference, other.reference] {
+                _ = try await TriageReport(
+                    store: harness.app.attest.store, clock: harness.clock, random: SeededRandom(),
+                    limits: ReportLimits()
+                ).execute(.init(reference: reference, to: .screening, actor: supervisor))
+                _ = try await AcceptReport(
+                    store: harness.app.attest.store, clock: harness.clock,
+                    random: SeededRandom(seed: UInt64(reference.number)),
+                    jurisdiction: harness.app.attest.jurisdiction
+                ).execute(reference: reference, into: .newIncident, actor: supervisor)
+            }
+            let patterns = try await browser.get("/staff/patterns")
+            #expect(patterns.status == .ok)
+            #expect(patterns.body.string.contains("<code>7K42</code>"))
+            #expect(
+                patterns.body.string.contains("INC-2026-000001") && patterns.body.string.contains("INC-2026-000002"))
+        }
+    }
+}

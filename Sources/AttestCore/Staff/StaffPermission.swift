@@ -13,6 +13,10 @@ public enum StaffPermission: String, Sendable, CaseIterable {
     case viewContact
     /// Screen, ask for information, mark duplicate, out of scope or spam.
     case triageReports
+    /// Download an original evidence file (an `export.made` entry).
+    case downloadEvidence
+    /// See identifiers that recur across incidents.
+    case viewPatterns
     /// Read incidents.
     case viewIncidents
     /// Edit an incident's place, operation and summary.
@@ -30,17 +34,22 @@ public enum StaffPermission: String, Sendable, CaseIterable {
 /// Which role holds which permission.
 public enum StaffPolicy {
     public static let table: [StaffRole: Set<StaffPermission>] = [
-        .intake: [.viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents],
+        .intake: [
+            .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .downloadEvidence,
+        ],
         .investigator: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
-            .viewCaseFiles, .manageCaseFiles,
+            .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns,
         ],
         .supervisor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
-            .viewCaseFiles, .manageCaseFiles, .verifyLog,
+            .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .verifyLog,
         ],
         .prosecutor: [.viewWorkspace],
-        .auditor: [.viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .verifyLog],
+        .auditor: [
+            .viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .downloadEvidence, .viewPatterns,
+            .verifyLog,
+        ],
         .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
     ]
 

@@ -33,7 +33,7 @@ public struct FileEvidenceStore: EvidenceBlobStore {
         }
     }
 
-    func url(sha256: String) throws -> URL {
+    public func url(sha256: String) throws -> URL {
         guard sha256.utf8.count == 64,
             sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
         else { throw Error.invalidName(sha256) }

@@ -152,3 +152,36 @@ extension FluentReportStore {
             .where("id", .equal, SQLBind(id.rawValue)).first(decoding: IncidentRow.self)?.incident()
     }
 }
+
+extension FluentReportStore {
+    /// Identifiers that recur across incidents, from the reports linked to them. Reads every linked report; an
+    /// identifier index replaces this scan when incidents number in the hundreds of thousands.
+    public func recurringIdentifiers() async throws -> [IdentifierPattern] {
+        let sql = database() as! any SQLDatabase
+        struct Row: Decodable {
+            var reference: String
+            var content_json: String
+        }
+        let rows = try await sql.raw(
+            """
+            SELECT i.reference AS reference, r.content_json AS content_json FROM incident_reports l
+            JOIN incidents i ON i.id = l.incident_id JOIN reports r ON r.id = l.report_id
+            """
+        ).all(decoding: Row.self)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard case .value(let date) = RFC3339.parseTimestamp(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
+            }
+            return date
+        }
+        var grouped: [IncidentReference: [ReportContent]] = [:]
+        for row in rows {
+            guard let reference = IncidentReference(row.reference) else { continue }
+            grouped[reference, default: []].append(
+                try decoder.decode(ReportContent.self, from: Data(row.content_json.utf8)))
+        }
+        return Patterns.recurring(grouped.map { ($0.key, $0.value) })
+    }
+}

@@ -125,4 +125,5 @@ func routes(_ app: Application) throws {
     try app.register(collection: TriageController())
     try app.register(collection: IncidentsController())
     try app.register(collection: CaseFilesController())
+    try app.register(collection: PatternsController())
 }

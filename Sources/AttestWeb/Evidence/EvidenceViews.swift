@@ -4,6 +4,7 @@ import Vapor
 
 /// One attached file as residents see it: type, size, fingerprint and custody entry. Never a download link.
 struct EvidenceView: Encodable {
+    var id: String
     var mediaType: String
     var size: String
     var sha256: String
@@ -14,6 +15,7 @@ struct EvidenceView: Encodable {
 
     init(_ item: EvidenceItem, custodyIndex: Int64?, request: Request) {
         let services = request.attest
+        id = item.id.description
         mediaType = item.mediaType
         size = ErrorMapping.byteCount(item.size, language: request.language)
         sha256 = item.sha256

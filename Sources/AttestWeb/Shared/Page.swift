@@ -70,5 +70,7 @@ enum Paths {
     static let staffReports = "/staff/reports"
     static let staffIncidents = "/staff/incidents"
     static let staffCaseFiles = "/staff/case-files"
+    static let staffPatterns = "/staff/patterns"
+    static let staffEvidence = "/staff/evidence"
     static let followUpEvidence = "/follow-up/evidence"
 }

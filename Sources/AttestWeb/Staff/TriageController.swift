@@ -93,6 +93,7 @@ struct TriageController: RouteCollection {
         var canAccept: Bool
         var acceptAction: String
         var canTriage: Bool
+        var canDownload: Bool
         var action: String
         var csrf: String
         var error: String
@@ -161,6 +162,7 @@ struct TriageController: RouteCollection {
             canAccept: StaffPolicy.allows(staff.account.role, .triageReports) && report.status.canMove(to: .accepted),
             acceptAction: "\(Paths.staffReports)/\(reference)/accept",
             canTriage: StaffPolicy.allows(staff.account.role, .triageReports),
+            canDownload: StaffPolicy.allows(staff.account.role, .downloadEvidence),
             action: "\(Paths.staffReports)/\(reference)/status", csrf: csrf, error: error ?? "", hasError: error != nil)
         let response = try await Page.render(
             "staff/report", title: "\(reference)", content: content, for: request
