@@ -21,6 +21,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -127,6 +128,16 @@ def file_reports():
     return references
 
 
+def wait_for_status(driver, status):
+    """Waits until the case file page shows `status` (the old page may vanish mid-check while the next loads)."""
+    def shows(d):
+        try:
+            return d.find_element(By.ID, "case-file-status").get_attribute("data-status") == status
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+    WebDriverWait(driver, 30).until(shows)
+
+
 def choose(driver, element_id):
     driver.find_element(By.ID, element_id).click()
 
@@ -177,7 +188,7 @@ def main():
         for status in ("active", "supervisor_review"):
             choose(driver, f"case-move-{status}")
             driver.find_element(By.ID, "case-move-submit").click()
-            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "case-file-status").get_attribute("data-status") == status)
+            wait_for_status(driver, status)
         sign_out(driver)
 
         sign_in(driver, "sam@city.example", "copper lantern meadow 3", supervisor_secret, used)
@@ -185,7 +196,7 @@ def main():
         choose(driver, "case-move-closed")
         driver.find_element(By.CSS_SELECTOR, "#outcome option[value='referred']").click()
         driver.find_element(By.ID, "case-move-submit").click()
-        WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "case-file-status").get_attribute("data-status") == "closed")
+        wait_for_status(driver, "closed")
         check("Referred" in driver.find_element(By.ID, "case-file-outcome").text, "outcome shown")
         sign_out(driver)
 
