@@ -111,10 +111,7 @@ struct LedgerTests {
         try await withAttest { harness in
             let receipt = try await harness.app.attest.submitReport.execute(.init(submission: .minimal()))
             var browser = Browser(harness.app)
-            _ = try await browser.submit(
-                "/follow-up", to: "/follow-up",
-                [("reference", receipt.reference.description), ("code", receipt.followUpCode.grouped)])
-            let status = try await browser.get("/follow-up/report")
+            let status = try await browser.followUp(receipt)
             #expect(status.body.string.contains("id=\"status-custody-index\">\(receipt.custody.index)<"))
             // No checkpoint covers the report yet: the download publishes one.
             #expect(try await harness.app.attest.ledger.latestCheckpoint()?.size == 1)

@@ -69,6 +69,14 @@ struct Browser {
         return try await post(action, form: [("csrf", token)] + fields)
     }
 
+    /// Signs in at `/follow-up` with a receipt's reference and code; returns the status page.
+    mutating func followUp(_ receipt: SubmitReport.Receipt) async throws -> TestingHTTPResponse {
+        _ = try await submit(
+            "/follow-up", to: "/follow-up",
+            [("reference", receipt.reference.description), ("code", receipt.followUpCode.grouped)])
+        return try await get("/follow-up/report")
+    }
+
     static func encode(_ fields: [(String, String)]) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

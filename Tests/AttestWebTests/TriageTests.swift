@@ -10,13 +10,17 @@ import VaporTesting
 
 @testable import AttestWeb
 
+extension TestHarness {
+    /// The types of the custody entries naming `record`, oldest first.
+    func custodyKinds(of record: String) async throws -> [String] {
+        try await app.attest.store.custodyHistory(of: record).map { try CustodyEntry(json: Data($0.entry.utf8)).kind }
+    }
+}
+
 @Suite("Triage")
 struct TriageTests {
     func custodyKinds(_ harness: TestHarness, record: String) async throws -> [String] {
-        struct Row: Decodable { var kind: String }
-        return try await (harness.app.db as! any SQLDatabase).raw(
-            "SELECT kind FROM custody_entries WHERE record_id = \(bind: record) ORDER BY entry_index"
-        ).all(decoding: Row.self).map(\.kind)
+        try await harness.custodyKinds(of: record)
     }
 
     @Test("Intake sees the queue, opens a report (record.viewed), asks the reporter a question they see at /follow-up")
@@ -60,10 +64,7 @@ struct TriageTests {
 
             // The reporter sees the question in their thread, answers, and the report returns to screening.
             var reporter = Browser(harness.app)
-            _ = try await reporter.submit(
-                "/follow-up", to: "/follow-up",
-                [("reference", receipt.reference.description), ("code", receipt.followUpCode.grouped)])
-            let status = try await reporter.get("/follow-up/report")
+            let status = try await reporter.followUp(receipt)
             #expect(status.body.string.contains("¿Vio la placa del vehículo?"))
             let token = try #require(Browser.csrfToken(in: status.body.string))
             _ = try await reporter.post("/follow-up/supplements", form: [("csrf", token), ("text", "Sí: IL 7K…")])
@@ -163,10 +164,7 @@ struct IncidentTests {
             #expect(saved.status == .seeOther)
             let after = try await other.get(incidentPath)
             #expect(after.body.string.contains("Midway Blitz"))
-            struct Row: Decodable { var kind: String }
-            let kinds = try await (harness.app.db as! any SQLDatabase).raw(
-                "SELECT kind FROM custody_entries WHERE record_id = 'incident:INC-2026-000001' ORDER BY entry_index"
-            ).all(decoding: Row.self).map(\.kind)
+            let kinds = try await harness.custodyKinds(of: "incident:INC-2026-000001")
             #expect(kinds.first == "record.changed" && kinds.contains("record.viewed") && kinds.last == "record.viewed")
             #expect(kinds.filter { $0 == "record.changed" }.count == 2, "opened, then edited")
             #expect(try await VerifyLogCommand.verify(harness.app.attest).isClean)
@@ -236,10 +234,7 @@ struct CaseFileWebTests {
             let final = try await supervisorBrowser.get(path)
             #expect(final.body.string.contains(#"data-status="closed""#))
             #expect(final.body.string.contains("Referred"))
-            struct Row: Decodable { var kind: String }
-            let kinds = try await (harness.app.db as! any SQLDatabase).raw(
-                "SELECT kind FROM custody_entries WHERE record_id = 'case-file:CF-2026-000001' ORDER BY entry_index"
-            ).all(decoding: Row.self).map(\.kind)
+            let kinds = try await harness.custodyKinds(of: "case-file:CF-2026-000001")
             #expect(kinds.filter { $0 == "record.changed" }.count == 5, "opened, two moves, checklist, closed")
             #expect(kinds.contains("record.viewed"))
             #expect(try await VerifyLogCommand.verify(harness.app.attest).isClean)
@@ -271,10 +266,7 @@ struct StaffEvidenceTests {
             #expect(Array(file.body.readableBytesView) == photo)
             #expect(file.headers.contentType?.description.hasPrefix("image/jpeg") == true)
             #expect(file.headers.first(name: .contentDisposition)?.hasPrefix("attachment") == true)
-            struct Row: Decodable { var kind: String }
-            let kinds = try await (harness.app.db as! any SQLDatabase).raw(
-                "SELECT kind FROM custody_entries WHERE record_id = \(bind: item.recordID) ORDER BY entry_index"
-            ).all(decoding: Row.self).map(\.kind)
+            let kinds = try await harness.custodyKinds(of: item.recordID)
             #expect(kinds == ["evidence.ingested", "export.made"])
             #expect(try await browser.get("/staff/evidence/\(UUID())").status == .notFound)
 

@@ -229,6 +229,10 @@ struct UploadsTests {
             let after = try await tus.send(.HEAD, path)
             #expect(after.headers.first(name: "Upload-Metadata") == nil)
             #expect(after.headers.first(name: "Upload-Offset") == "3000")
+            let terminate = try await tus.send(.DELETE, path)
+            #expect(terminate.status == .conflict, "attached evidence cannot be cancelled")
+            #expect(terminate.body.string.contains("already attached"))
+            #expect(harness.storedFiles() == [Samples.sha256(file)])
         }
     }
 

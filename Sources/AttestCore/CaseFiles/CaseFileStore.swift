@@ -37,8 +37,3 @@ public struct MoveCaseFile: Sendable {
         return caseFile
     }
 }
-
-extension Date {
-    /// This instant without fractions of a second (what custody entries and RFC 3339 strings carry).
-    public var wholeSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
-}

@@ -17,8 +17,9 @@ public protocol EvidenceBlobStore: Sendable {
     func metadata(sha256: String) async throws -> Data?
     /// Removes unreferenced content (the caller checked nothing refers to it).
     func remove(sha256: String) async throws
-    /// Every stored SHA-256 (for the orphan sweep).
-    func all() async throws -> [String]
+    /// Every SHA-256 stored before `cutoff` (for the orphan sweep, which leaves recent content alone: another
+    /// process may have sealed it a moment ago and not yet recorded it).
+    func all(storedBefore cutoff: Date) async throws -> [String]
 }
 
 extension EvidenceBlobStore {

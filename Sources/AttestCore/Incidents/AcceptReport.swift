@@ -31,7 +31,7 @@ public struct AcceptReport: Sendable {
         guard StaffPolicy.allows(actor.role, .triageReports) else { throw StaffError.forbidden }
         guard let report = try await store.report(reference: reference) else { throw FollowUpError.denied }
         let next = try report.status.moving(to: .accepted)
-        let now = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
+        let now = clock.now().wholeSeconds
         var existing: Incident?
         if case .existing(let incidentReference) = target {
             guard let found = try await store.incident(reference: incidentReference) else {

@@ -84,7 +84,7 @@ public struct AddSupplement: Sendable {
             throw FollowUpError.tooManySupplements(max: limits.supplementsPerReportMax)
         }
         // Whole seconds: the time hashed is then exactly the time stored, so `attest log verify` can re-hash it.
-        let now = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
+        let now = clock.now().wholeSeconds
         let hash = ThreadMessage.contentHash(reference: reference, author: .reporter, body: body, createdAt: now)
         let message = ThreadMessage(
             id: Identifier(random.uuid()), reportID: report.id, author: .reporter, body: body, createdAt: now,

@@ -158,3 +158,8 @@ public enum RFC3339 {
         return Int(text)
     }
 }
+
+extension Date {
+    /// This instant without fractions of a second (what custody entries and RFC 3339 strings carry).
+    public var wholeSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
+}

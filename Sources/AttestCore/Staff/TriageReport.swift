@@ -36,7 +36,7 @@ public struct TriageReport: Sendable {
         guard StaffPolicy.allows(input.actor.role, .triageReports) else { throw StaffError.forbidden }
         guard let report = try await store.report(reference: input.reference) else { throw FollowUpError.denied }
         let next = try report.status.moving(to: input.to)
-        let now = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
+        let now = clock.now().wholeSeconds
         var message: ThreadMessage?
         if next == .needsInfo {
             var issues: [ValidationIssue] = []

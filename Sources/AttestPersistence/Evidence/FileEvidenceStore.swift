@@ -100,13 +100,17 @@ public struct FileEvidenceStore: EvidenceBlobStore {
         if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
     }
 
-    public func all() async throws -> [String] {
+    public func all(storedBefore cutoff: Date) async throws -> [String] {
         let objects = root.appendingPathComponent("objects")
         guard let walker = FileManager.default.enumerator(atPath: objects.path) else { return [] }
         var names: [String] = []
         while let path = walker.nextObject() as? String {
             let name = (path as NSString).lastPathComponent
-            if name.utf8.count == 64, (try? url(sha256: name)) != nil { names.append(name) }
+            guard name.utf8.count == 64, let url = try? url(sha256: name),
+                let modified = try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date,
+                modified < cutoff
+            else { continue }
+            names.append(name)
         }
         return names
     }

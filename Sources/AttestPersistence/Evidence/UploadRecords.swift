@@ -186,6 +186,18 @@ extension FluentReportStore {
         return try await sql.raw(query).first(decoding: Row.self) != nil
     }
 
+    /// Every stored file something still needs (the orphan sweep's one query).
+    public func referencedSHA256s() async throws -> Set<String> {
+        struct Row: Decodable { var sha256: String }
+        let rows = try await sql.raw(
+            """
+            SELECT sha256 FROM evidence UNION
+            SELECT sha256 FROM uploads WHERE state IN ('complete', 'attached') AND sha256 IS NOT NULL
+            """
+        ).all(decoding: Row.self)
+        return Set(rows.map(\.sha256))
+    }
+
     public func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
         try await sql.select().column("*").from("evidence").where("report_id", .equal, SQLBind(report.rawValue))
             .orderBy("received_at").all(decoding: EvidenceRow.self).map { try $0.item() }

@@ -220,7 +220,7 @@ extension FluentReportStore: StaffStore {
     }
 
     public func recordSignIn(of account: StaffAccount, at time: Date) async throws {
-        let whole = Date(timeIntervalSince1970: time.timeIntervalSince1970.rounded(.down))
+        let whole = time.wholeSeconds
         _ = try await transaction { unit in
             try await unit.custodyLog.append(
                 CustodyEvent(

@@ -56,7 +56,7 @@ public func configure(
     )
     let ledger = CustodyLedger(store: store, signer: signer, origin: origin)
     try await ledger.publishIfDue(now: clock.now(), policy: .always)
-    // 7. The evidence store and resumable uploads: uploads cut short by a crash are completed or cleaned up.
+    // 7. The evidence store and resumable uploads (a serving process completes or cleans up what a crash left).
     let uploads = try UploadService(
         store: store,
         blobs: try FileEvidenceStore(root: configuration.dataDirectory.appendingPathComponent("evidence")),
@@ -65,7 +65,6 @@ public func configure(
         metadata: .locate(configured: configuration.exiftool, path: ProcessInfo.processInfo.environment["PATH"]),
         logger: app.logger
     )
-    try await uploads.recover(now: clock.now())
     app.lifecycle.use(UploadSweeper(interval: TimeInterval(configuration.uploadSweepSeconds)))
     // 8. Services, reachable from every handler.
     let resources = AttestResources.directory

@@ -205,7 +205,7 @@ final class UploadService: Sendable {
             }
             try await store.completeUpload(
                 id: upload.id, sha256: sha256, sha512: sha512, mediaType: detected.mediaType,
-                completedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+                completedAt: now.wholeSeconds)
         }
     }
 
@@ -224,7 +224,7 @@ final class UploadService: Sendable {
 
     /// tus termination: the upload and its bytes are gone. An attached upload is evidence and stays.
     func terminate(_ upload: StoredUpload) async throws {
-        guard upload.state != .attached else { throw UploadError.busy }
+        guard upload.state != .attached else { throw EvidenceError.uploadAlreadyAttached }
         guard await registry.acquire(upload.id) else { throw UploadError.busy }
         defer { Task { await registry.release(upload.id) } }
         try? FileManager.default.removeItem(at: partURL(upload.id))
@@ -250,8 +250,13 @@ final class UploadService: Sendable {
         }
     }
 
-    /// At start-up: finish uploads whose last byte arrived just before a crash, delete part files no upload
-    /// owns, and stored files nothing refers to (left by a crash between sealing and recording).
+    /// Part files and stored files younger than this are left alone by recovery: another Attest process sharing the
+    /// data directory may be writing or sealing them right now.
+    static let orphanGrace: TimeInterval = 3600
+
+    /// When a server starts: finish uploads whose last byte arrived just before a crash, delete part files no
+    /// upload owns, and stored files nothing refers to (left by a crash between sealing and recording), once they
+    /// are older than `orphanGrace` by the file system's clock.
     func recover(now: Date) async throws {
         _ = try await sweep(now: now)
         var owned = Set<String>()
@@ -265,11 +270,20 @@ final class UploadService: Sendable {
                 }
             }
         }
+        let cutoff = Date().addingTimeInterval(-Self.orphanGrace)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         where !owned.contains(name) {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            let url = directory.appendingPathComponent(name)
+            guard
+                let modified = try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date,
+                modified < cutoff
+            else { continue }
+            try? FileManager.default.removeItem(at: url)
         }
-        for sha256 in try await blobs.all() { try await removeIfUnreferenced(sha256) }
+        let referenced = try await store.referencedSHA256s()
+        for sha256 in try await blobs.all(storedBefore: cutoff) where !referenced.contains(sha256) {
+            try await removeIfUnreferenced(sha256)
+        }
     }
 }
 
@@ -281,7 +295,6 @@ final class WholeFileReceiver: @unchecked Sendable {
     let service: UploadService
     let file: PartFile
     let writer: BlockWriter
-    private var finished = false
 
     init(id: String, source: EvidenceSource, service: UploadService, file: PartFile) {
         self.id = id
@@ -300,7 +313,6 @@ final class WholeFileReceiver: @unchecked Sendable {
 
     /// Completes the upload (type check, sealing, metadata) and returns its id.
     func finish(now: Date) async throws -> String {
-        finished = true
         do {
             try await writer.flush()
             let file = self.file
@@ -476,7 +488,8 @@ actor UploadRegistry {
     }
 }
 
-/// Expires uploads left incomplete or unattached past their time, every `interval` seconds.
+/// When serving: recovers uploads at start, then expires uploads left incomplete or unattached past their time,
+/// every `interval` seconds.
 final class UploadSweeper: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
     let interval: TimeInterval
@@ -489,6 +502,9 @@ final class UploadSweeper: LifecycleHandler, @unchecked Sendable {
         let services = application.attest
         let logger = application.logger
         let interval = interval
+        if application.environment != .testing, FirstStartSetupLink.isServing {
+            try await services.uploads.recover(now: services.clock.now())
+        }
         task = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(interval))

@@ -49,13 +49,9 @@ struct IncidentsController: RouteCollection {
     func show(request: Request, staff: SignedInStaff) async throws -> Response {
         let services = request.attest
         let incident = try await incident(request)
-        let now = Date(timeIntervalSince1970: services.clock.now().timeIntervalSince1970.rounded(.down))
-        _ = try await services.store.transaction { unit in
-            try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordViewed, occurredAt: now, actor: staff.account.actorID, recordID: incident.recordID,
-                    contentHash: incident.contentHash))
-        }
+        try await services.store.recordView(
+            of: incident.recordID, contentHash: incident.contentHash, at: services.clock.now().wholeSeconds,
+            actor: staff.account.actorID)
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let zone = services.jurisdiction.timeZone
         let language = request.language
@@ -103,7 +99,7 @@ struct IncidentsController: RouteCollection {
             form["summary"], field: "summary", maxCharacters: services.configuration.limits.narrativeMaxCharacters,
             multiline: true, required: false, into: &issues)
         guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
-        let now = Date(timeIntervalSince1970: services.clock.now().timeIntervalSince1970.rounded(.down))
+        let now = services.clock.now().wholeSeconds
         let changed = incident
         try await services.store.update(changed, actor: staff.account.actorID, at: now)
         return request.redirect(to: "\(Paths.staffIncidents)/\(incident.reference)", redirectType: .normal)

@@ -6,9 +6,7 @@ import Vapor
 /// creates the administrator with two-factor authentication. Each start prints a fresh one until then.
 struct FirstStartSetupLink: LifecycleHandler {
     func didBootAsync(_ application: Application) async throws {
-        guard application.environment != .testing else { return }
-        let arguments = CommandLine.arguments.dropFirst()
-        guard arguments.isEmpty || arguments.first == "serve" else { return }
+        guard application.environment != .testing, Self.isServing else { return }
         if let link = try await Self.issue(application.attest) {
             // Written straight to standard output (print buffers when it is not a terminal).
             FileHandle.standardOutput.write(
@@ -22,6 +20,12 @@ struct FirstStartSetupLink: LifecycleHandler {
 
                     """.utf8))
         }
+    }
+
+    /// Whether this process runs `attest serve` (the default command), not a one-off command.
+    static var isServing: Bool {
+        let arguments = CommandLine.arguments.dropFirst()
+        return arguments.isEmpty || arguments.first == "serve"
     }
 
     /// A first-start link, or nil when an administrator exists.

@@ -117,13 +117,9 @@ struct TriageController: RouteCollection {
         let services = request.attest
         guard let report = try await services.store.report(reference: reference) else { throw Abort(.notFound) }
         // The view is recorded before anything is shown.
-        let now = Date(timeIntervalSince1970: services.clock.now().timeIntervalSince1970.rounded(.down))
-        _ = try await services.store.transaction { unit in
-            try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordViewed, occurredAt: now, actor: staff.account.actorID, recordID: "report:\(reference)",
-                    contentHash: report.contentHash))
-        }
+        try await services.store.recordView(
+            of: "report:\(reference)", contentHash: report.contentHash, at: services.clock.now().wholeSeconds,
+            actor: staff.account.actorID)
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let jurisdiction = services.jurisdiction
         let zone = jurisdiction.timeZone
