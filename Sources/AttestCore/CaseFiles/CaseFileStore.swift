@@ -10,6 +10,13 @@ public protocol CaseFileStore: Sendable {
     func caseFiles(of incident: Identifier<Incident>) async throws -> [CaseFile]
     /// Saves a changed case file with its `record.changed` entry.
     func save(_ caseFile: CaseFile, at time: Date, actor: String) async throws
+    /// The parts of a case file (subjects, persons, allegations, notes, tasks, timeline events), oldest first,
+    /// with their sealed personal data opened.
+    func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart]
+    /// Adds a part with its `record.changed` entry; a subject gets the next `SA-` number.
+    func add(_ part: CaseFilePart, at time: Date, actor: String) async throws -> CaseFilePart
+    /// Saves a changed part with its `record.changed` entry.
+    func save(_ part: CaseFilePart, at time: Date, actor: String) async throws
     /// Records that a staff member viewed a record (`record.viewed`).
     func recordView(of recordID: String, contentHash: String, at time: Date, actor: String) async throws
 }

@@ -25,6 +25,10 @@ public enum StaffPermission: String, Sendable, CaseIterable {
     case viewCaseFiles
     /// Open case files, move them, fill in the checklist (closing and reopening are a supervisor's).
     case manageCaseFiles
+    /// Attach a subject agent's real identity (with a reason) and see attached identities.
+    case attachIdentity
+    /// Decide an allegation's final finding and its standard of proof.
+    case decideFindings
     /// Staff accounts: create, disable, reset two-factor.
     case manageAccounts
     /// Run verification of the custody log from the workspace.
@@ -43,7 +47,8 @@ public enum StaffPolicy {
         ],
         .supervisor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
-            .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .verifyLog,
+            .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .verifyLog, .attachIdentity,
+            .decideFindings,
         ],
         .prosecutor: [.viewWorkspace],
         .auditor: [

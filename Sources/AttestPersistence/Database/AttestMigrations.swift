@@ -11,5 +11,6 @@ public enum AttestMigrations {
         CreateStaff(),
         CreateIncidents(),
         CreateCaseFiles(),
+        CreateCaseFileParts(),
     ]
 }

@@ -149,6 +149,7 @@ public struct FluentReportStore: ReportStore {
                 try await record.update(on: unit.database)
                 rewritten += 1
             }
+            rewritten += try await self.reencryptCaseFileParts(with: newCipher, on: unit.database)
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
                     kind: .keyRotated, occurredAt: now, actor: "system", recordID: "key:contact",

@@ -124,5 +124,6 @@ func routes(_ app: Application) throws {
     try app.register(collection: TriageController())
     try app.register(collection: IncidentsController())
     try app.register(collection: CaseFilesController())
+    try app.register(collection: CaseFilePartsController())
     try app.register(collection: PatternsController())
 }

@@ -49,6 +49,7 @@ struct ErrorMapping {
         case let error as EvidenceError: describe(error)
         case let error as StaffError: describe(error)
         case let error as CaseFileStatus.Error: describe(error)
+        case let error as CaseFileEditError: describe(error)
         case let abort as any AbortError: describe(status: abort.status)
         default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
@@ -277,6 +278,32 @@ struct ErrorMapping {
             ErrorDescription(status: .forbidden, code: "supervisor_required", message: text("error_case_supervisor"))
         case .noSuchCaseFile:
             ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
+        }
+    }
+
+    func describe(_ error: CaseFileEditError) -> ErrorDescription {
+        switch error {
+        case .noSuchCaseFile, .noSuchPart:
+            ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
+        case .supervisorRequired:
+            ErrorDescription(
+                status: .forbidden, code: "supervisor_required", message: text("error_case_part_supervisor"))
+        case .reasonRequired:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "reason_required", message: text("error_case_identity_reason"))
+        case .unknownCategory(let code):
+            ErrorDescription(
+                status: .unprocessableEntity, code: "unknown_value",
+                message: text("error_case_unknown_category", ["value": code]))
+        case .unknownSubjectOrPerson:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "unknown_value", message: text("error_case_unknown_party"))
+        case .subjectRequired:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "subject_required", message: text("error_case_subject_required"))
+        case .unknownAssignee:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "unknown_value", message: text("error_case_unknown_assignee"))
         }
     }
 

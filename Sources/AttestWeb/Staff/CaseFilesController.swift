@@ -49,6 +49,7 @@ struct CaseFilesController: RouteCollection {
         var csrf: String
         var error: String
         var hasError: Bool
+        var parts: CaseFilePartsView
     }
 
     private func reference(_ request: Request) throws -> CaseFileReference {
@@ -62,7 +63,7 @@ struct CaseFilesController: RouteCollection {
         try await render(request, staff: staff, error: nil, status: .ok)
     }
 
-    private func render(_ request: Request, staff: SignedInStaff, error: String?, status: HTTPStatus) async throws
+    func render(_ request: Request, staff: SignedInStaff, error: String?, status: HTTPStatus) async throws
         -> Response
     {
         let services = request.attest
@@ -74,8 +75,10 @@ struct CaseFilesController: RouteCollection {
             actor: staff.account.actorID)
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         var incidents: [CaseFileContent.Option] = []
+        var incidentRecords: [Incident] = []
         for id in caseFile.incidents {
             if let incident = try await services.store.incident(id: id) {
+                incidentRecords.append(incident)
                 incidents.append(
                     .init(value: "\(Paths.staffIncidents)/\(incident.reference)", label: incident.reference.description)
                 )
@@ -96,7 +99,10 @@ struct CaseFilesController: RouteCollection {
             isSupervisor: staff.account.role == .supervisor,
             statusAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/status",
             checklistAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/checklist", csrf: csrf, error: error ?? "",
-            hasError: error != nil)
+            hasError: error != nil,
+            parts: try await CaseFilePartsView.make(
+                caseFile: caseFile, parts: try await services.store.parts(of: caseFile.reference),
+                incidents: incidentRecords, staff: staff, request: request))
         let response = try await Page.render(
             "staff/case-file", title: caseFile.reference.description, content: content, for: request
         ).encodeResponse(status: status, for: request)

@@ -1,0 +1,138 @@
+import AttestCore
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// The parts a case file is built from, one table for all kinds: the body as canonical JSON, personal data
+/// (a subject's identity, a person's contact) sealed apart.
+struct CreateCaseFileParts: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("case_file_parts")
+            .field("id", .uuid, .identifier(auto: false))
+            .field("case_file", .string, .required)
+            .field("kind", .string, .required)
+            .field("number", .int)
+            .field("position", .int64, .required)
+            .field("body_json", .string, .required)
+            .field("sealed", .string)
+            .field("author", .string, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "number")
+            .create()
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await sql.raw("CREATE INDEX case_file_parts_case_file ON case_file_parts (case_file, position)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("case_file_parts").delete()
+    }
+}
+
+struct CaseFilePartRow: Codable {
+    var id: UUID
+    var case_file: String
+    var kind: String
+    var number: Int?
+    /// Order of addition, across all case files (times can be equal).
+    var position: Int64
+    var body_json: String
+    var sealed: String?
+    var author: String
+    var created_at: Date
+}
+
+extension FluentReportStore {
+    static func row(of part: CaseFilePart, position: Int64, cipher: ContactCipher) throws -> CaseFilePartRow {
+        CaseFilePartRow(
+            id: part.id.rawValue, case_file: part.caseFile.description, kind: part.body.kind.rawValue,
+            number: part.number, position: position,
+            body_json: String(decoding: try part.body.canonicalJSON(), as: UTF8.self),
+            sealed: try part.sealed.map {
+                try cipher.seal(bytes: Data($0.utf8), recordID: part.id.rawValue.uuidString)
+            },
+            author: part.author, created_at: part.createdAt)
+    }
+
+    func part(from row: CaseFilePartRow) throws -> CaseFilePart {
+        guard let reference = CaseFileReference(row.case_file), let kind = CaseFilePartBody.Kind(rawValue: row.kind),
+            let body = try? CaseFilePartBody.decode(kind: kind, json: Data(row.body_json.utf8))
+        else { throw PersistenceError.corruptRow("case_file_parts \(row.id)") }
+        let sealed = try row.sealed.map { ciphertext in
+            do {
+                return try cipher.openBytes(ciphertext, recordID: row.id.uuidString)
+            } catch ContactCipher.Error.unknownKey {
+                // Keys were rotated by another process since this one started.
+                try reloadKeys()
+                return try cipher.openBytes(ciphertext, recordID: row.id.uuidString)
+            }
+        }
+        return CaseFilePart(
+            id: Identifier(row.id), caseFile: reference, number: row.number, body: body,
+            sealed: sealed.map { String(decoding: $0, as: UTF8.self) }, author: row.author, createdAt: row.created_at)
+    }
+
+    public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
+        let sql = database() as! any SQLDatabase
+        return try await sql.select().column("*").from("case_file_parts")
+            .where("case_file", .equal, SQLBind(caseFile.description))
+            .orderBy("position")
+            .all(decoding: CaseFilePartRow.self)
+            .map { try part(from: $0) }
+    }
+
+    public func add(_ part: CaseFilePart, at time: Date, actor: String) async throws -> CaseFilePart {
+        let cipher = self.cipher
+        return try await transaction { unit in
+            let unit = unit as! FluentReportUnitOfWork
+            try await unit.batch?.flush()
+            var part = part
+            if part.body.kind == .subject {
+                part.number = try await unit.nextNumber(in: "subject-agent")
+            }
+            let position = Int64(try await unit.nextNumber(in: "case-file-part"))
+            try await unit.batch?.flush()
+            try await (unit.database as! any SQLDatabase).insert(into: "case_file_parts")
+                .model(try Self.row(of: part, position: position, cipher: cipher)).run()
+            _ = try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: part.recordID,
+                    contentHash: part.contentHash))
+            return part
+        }
+    }
+
+    public func save(_ part: CaseFilePart, at time: Date, actor: String) async throws {
+        let row = try Self.row(of: part, position: 0, cipher: cipher)
+        _ = try await transaction { unit in
+            let unit = unit as! FluentReportUnitOfWork
+            try await unit.batch?.flush()
+            try await (unit.database as! any SQLDatabase).update("case_file_parts")
+                .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))
+                .where("id", .equal, SQLBind(row.id)).run()
+            return try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: part.recordID,
+                    contentHash: part.contentHash))
+        }
+    }
+
+    /// Re-seals every case file part's personal data under `cipher`'s active key (key rotation).
+    func reencryptCaseFileParts(with cipher: ContactCipher, on database: any Database) async throws -> Int {
+        let sql = database as! any SQLDatabase
+        struct Sealed: Decodable {
+            var id: UUID
+            var sealed: String
+        }
+        let rows = try await sql.select().columns("id", "sealed").from("case_file_parts")
+            .where("sealed", .isNot, SQLLiteral.null).all(decoding: Sealed.self)
+        var rewritten = 0
+        for row in rows where ContactCipher.keyID(of: row.sealed) != cipher.ring.activeID {
+            let plaintext = try cipher.openBytes(row.sealed, recordID: row.id.uuidString)
+            try await sql.update("case_file_parts")
+                .set("sealed", to: SQLBind(try cipher.seal(bytes: plaintext, recordID: row.id.uuidString)))
+                .where("id", .equal, SQLBind(row.id)).run()
+            rewritten += 1
+        }
+        return rewritten
+    }
+}

@@ -1,0 +1,504 @@
+import AttestCore
+import AttestPersistence
+import Vapor
+
+/// Building a case file: subject agents (a real identity only by a supervisor, with a reason), persons (contact
+/// sealed), allegations with their authority facts and findings, the timeline, notes, tasks and assignment.
+/// Every change is a `record.changed` custody entry; a refused change re-renders the page with its reason and
+/// stores nothing.
+struct CaseFilePartsController: RouteCollection {
+    /// Longest free text of a part field, in characters.
+    static let shortText = 200
+    static let longText = 5_000
+
+    func boot(routes: any RoutesBuilder) throws {
+        let files = routes.grouped("staff", "case-files", ":reference")
+        files.staff(.POST, "assignee", permission: .manageCaseFiles, use: assign)
+        files.staff(.POST, "subjects", permission: .manageCaseFiles, use: addSubject)
+        files.staff(.POST, "subjects", ":part", "identity", permission: .attachIdentity, use: attachIdentity)
+        files.staff(.POST, "persons", permission: .manageCaseFiles, use: addPerson)
+        files.staff(.POST, "allegations", permission: .manageCaseFiles, use: addAllegation)
+        files.staff(.POST, "allegations", ":part", "finding", permission: .decideFindings, use: decideFinding)
+        files.staff(.POST, "notes", permission: .manageCaseFiles, use: addNote)
+        files.staff(.POST, "tasks", permission: .manageCaseFiles, use: addTask)
+        files.staff(.POST, "tasks", ":part", "done", permission: .manageCaseFiles, use: completeTask)
+        files.staff(.POST, "events", permission: .manageCaseFiles, use: addEvent)
+    }
+
+    private func editor(_ request: Request) -> EditCaseFile {
+        let services = request.attest
+        return EditCaseFile(
+            store: services.store, staff: services.store, jurisdiction: services.jurisdiction, clock: services.clock,
+            random: services.random)
+    }
+
+    private static func reference(_ request: Request) throws -> CaseFileReference {
+        guard let text = request.parameters.get("reference"), let reference = CaseFileReference(text) else {
+            throw Abort(.notFound)
+        }
+        return reference
+    }
+
+    private static func partID(_ request: Request) throws -> Identifier<CaseFilePart> {
+        guard let text = request.parameters.get("part"), let uuid = UUID(uuidString: text) else {
+            throw Abort(.notFound)
+        }
+        return Identifier(uuid)
+    }
+
+    /// Runs a change and goes back to the case file; a refusal shows the page again with its reason.
+    private func change(
+        _ request: Request, staff: SignedInStaff, anchor: String,
+        _ work: (FormBody, CaseFileReference, inout [ValidationIssue]) async throws -> Void
+    ) async throws -> Response {
+        let form = try StaffController.form(request)
+        let reference = try Self.reference(request)
+        let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+        var issues: [ValidationIssue] = []
+        do {
+            try await work(form, reference, &issues)
+        } catch let error as CaseFileEditError {
+            let description = mapping.describe(error)
+            return try await CaseFilesController().render(
+                request, staff: staff, error: description.message, status: description.status)
+        } catch let failure as ValidationFailure {
+            let description = mapping.describe(failure)
+            let message = ([description.message] + description.fields.map(\.message)).joined(separator: " ")
+            return try await CaseFilesController().render(
+                request, staff: staff, error: message, status: description.status)
+        }
+        return request.redirect(to: "\(Paths.staffCaseFiles)/\(reference)#\(anchor)", redirectType: .normal)
+    }
+
+    private static func text(
+        _ form: FormBody, _ name: String, max: Int = shortText, required: Bool = false,
+        into issues: inout [ValidationIssue]
+    ) -> String? {
+        TextRules.check(
+            form[name], field: name, maxCharacters: max, multiline: max > shortText, required: required,
+            into: &issues)
+    }
+
+    private static func choice<Value: RawRepresentable>(
+        _ form: FormBody, _ name: String, default fallback: Value, into issues: inout [ValidationIssue]
+    ) -> Value where Value.RawValue == String {
+        guard let raw = form[name], !raw.isEmpty else { return fallback }
+        guard let value = Value(rawValue: raw) else {
+            issues.append(ValidationIssue(name, .unknownValue(raw)))
+            return fallback
+        }
+        return value
+    }
+
+    private static func optionalChoice<Value: RawRepresentable>(
+        _ form: FormBody, _ name: String, into issues: inout [ValidationIssue]
+    ) -> Value? where Value.RawValue == String {
+        guard let raw = form[name], !raw.isEmpty else { return nil }
+        guard let value = Value(rawValue: raw) else {
+            issues.append(ValidationIssue(name, .unknownValue(raw)))
+            return nil
+        }
+        return value
+    }
+
+    private static func staffID(_ form: FormBody, _ name: String, into issues: inout [ValidationIssue])
+        -> Identifier<StaffAccount>?
+    {
+        guard let raw = form[name], !raw.isEmpty else { return nil }
+        guard let uuid = UUID(uuidString: raw) else {
+            issues.append(ValidationIssue(name, .unknownValue(raw)))
+            return nil
+        }
+        return Identifier(uuid)
+    }
+
+    func assign(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "assignment") { form, reference, issues in
+            let assignee = Self.staffID(form, "assignee", into: &issues)
+            guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+            try await editor(request).assign(reference, to: assignee, actor: staff.account)
+        }
+    }
+
+    func addSubject(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "subjects") { form, reference, issues in
+            var subject = SubjectAgent()
+            if let agency = form["agency"], !agency.isEmpty {
+                if request.attest.jurisdiction.hasAgency(agency) {
+                    subject.agency = agency
+                } else {
+                    issues.append(ValidationIssue("agency", .unknownValue(agency)))
+                }
+            }
+            subject.vestText = Self.text(form, "vest_text", into: &issues)
+            subject.nameTape = Self.text(form, "name_tape", into: &issues)
+            subject.badge = Self.text(form, "badge", into: &issues)
+            subject.unitPatch = Self.text(form, "unit_patch", into: &issues)
+            subject.plate = Self.text(form, "plate", into: &issues)
+            subject.vehicle = Self.text(form, "vehicle", into: &issues)
+            subject.masked = Self.optionalChoice(form, "masked", into: &issues)
+            subject.plainClothes = Self.choice(form, "plain_clothes", default: .unknown, into: &issues)
+            subject.bodyCamera = Self.choice(form, "body_camera", default: .unknown, into: &issues)
+            subject.isSupervisor = Self.choice(form, "is_supervisor", default: .unknown, into: &issues)
+            subject.credentialCheck = Self.text(form, "credential_check", max: Self.longText, into: &issues)
+            guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+            try await editor(request).add(.subject(subject), to: reference, actor: staff.account)
+        }
+    }
+
+    func attachIdentity(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "subjects") { form, reference, issues in
+            let identity = Self.text(form, "identity", required: true, into: &issues)
+            let reason = Self.text(form, "reason", max: Self.longText, required: true, into: &issues)
+            guard issues.isEmpty, let identity, let reason else { throw ValidationFailure(issues: issues) }
+            try await editor(request).attachIdentity(
+                identity, reason: reason, to: try Self.partID(request), of: reference, actor: staff.account)
+        }
+    }
+
+    func addPerson(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "persons") { form, reference, issues in
+            let label = Self.text(form, "label", required: true, into: &issues)
+            let role: PersonRole = Self.choice(form, "role", default: .other, into: &issues)
+            let description = Self.text(form, "description", max: Self.longText, into: &issues)
+            let report = Self.text(form, "report", into: &issues)
+            if let report, ReportReference(report) == nil { issues.append(ValidationIssue("report", .malformed)) }
+            let contact = ContactDetails(
+                name: Self.text(form, "contact_name", into: &issues),
+                phone: Self.text(form, "contact_phone", into: &issues),
+                email: Self.text(form, "contact_email", into: &issues))
+            guard issues.isEmpty, let label else { throw ValidationFailure(issues: issues) }
+            var person = InvolvedPerson(label: label, role: role)
+            person.description = description
+            person.report = report.flatMap(ReportReference.init)?.description
+            let hasContact = contact.name != nil || contact.phone != nil || contact.email != nil
+            person.hasContact = hasContact
+            let sealed = hasContact ? String(decoding: try CanonicalJSON.encode(contact), as: UTF8.self) : nil
+            try await editor(request).add(.person(person), sealed: sealed, to: reference, actor: staff.account)
+        }
+    }
+
+    func addAllegation(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "allegations") { form, reference, issues in
+            let category = form["category"] ?? ""
+            var allegation = Allegation(category: category)
+            for raw in form.all("subjects") {
+                if let code = SubjectAgentCode(raw) {
+                    allegation.subjects.append(code.number)
+                } else {
+                    issues.append(ValidationIssue("subjects", .unknownValue(raw)))
+                }
+            }
+            for raw in form.all("persons") {
+                if let uuid = UUID(uuidString: raw) {
+                    allegation.persons.append(uuid)
+                } else {
+                    issues.append(ValidationIssue("persons", .unknownValue(raw)))
+                }
+            }
+            allegation.summary = Self.text(form, "summary", max: Self.longText, into: &issues)
+            allegation.warrantShown = Self.choice(form, "warrant_shown", default: .unknown, into: &issues)
+            allegation.warrantKind = Self.choice(form, "warrant_kind", default: .unknown, into: &issues)
+            allegation.consentToEntry = Self.choice(form, "consent_to_entry", default: .unknown, into: &issues)
+            allegation.statedPurpose = Self.text(form, "stated_purpose", max: Self.longText, into: &issues)
+            allegation.recommendedFinding = Self.choice(form, "recommended_finding", default: .open, into: &issues)
+            guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+            try await editor(request).add(.allegation(allegation), to: reference, actor: staff.account)
+        }
+    }
+
+    func decideFinding(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "allegations") { form, reference, issues in
+            let finding: Finding? = Self.optionalChoice(form, "final_finding", into: &issues)
+            let standard: StandardOfProof? = Self.optionalChoice(form, "standard_of_proof", into: &issues)
+            if finding == nil, issues.isEmpty { issues.append(ValidationIssue("final_finding", .required)) }
+            if standard == nil, issues.isEmpty { issues.append(ValidationIssue("standard_of_proof", .required)) }
+            guard issues.isEmpty, let finding, let standard else { throw ValidationFailure(issues: issues) }
+            try await editor(request).decide(
+                finding, standard: standard, on: try Self.partID(request), of: reference, actor: staff.account)
+        }
+    }
+
+    func addNote(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "notes") { form, reference, issues in
+            let text = Self.text(form, "note", max: Self.longText, required: true, into: &issues)
+            guard issues.isEmpty, let text else { throw ValidationFailure(issues: issues) }
+            try await editor(request).add(.note(CaseNote(text: text)), to: reference, actor: staff.account)
+        }
+    }
+
+    func addTask(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "tasks") { form, reference, issues in
+            let title = Self.text(form, "title", required: true, into: &issues)
+            let assignee = Self.staffID(form, "assignee", into: &issues)
+            var due: String?
+            if let raw = form["due"], !raw.isEmpty {
+                switch RFC3339.parseDate(raw) {
+                case .value: due = raw
+                case .malformed: issues.append(ValidationIssue("due", .malformed))
+                case .impossible: issues.append(ValidationIssue("due", .impossibleDate))
+                }
+            }
+            guard issues.isEmpty, let title else { throw ValidationFailure(issues: issues) }
+            var task = CaseTask(title: title)
+            task.assignee = assignee?.rawValue
+            task.due = due
+            try await editor(request).add(.task(task), to: reference, actor: staff.account)
+        }
+    }
+
+    func completeTask(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "tasks") { _, reference, _ in
+            try await editor(request).update(try Self.partID(request), of: reference, actor: staff.account) { part in
+                guard case .task(var task) = part.body else { throw CaseFileEditError.noSuchPart }
+                task.isDone = true
+                part.body = .task(task)
+            }
+        }
+    }
+
+    func addEvent(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await change(request, staff: staff, anchor: "timeline") { form, reference, issues in
+            let services = request.attest
+            let text = Self.text(form, "event_text", max: Self.longText, required: true, into: &issues)
+            var occurredAt: Date?
+            switch (RFC3339.parseDate(form["event_date"] ?? ""), RFC3339.parseTime(form["event_time"] ?? "")) {
+            case (.value(let date), .value(let time)):
+                occurredAt = RFC3339.instant(date: date, time: time, in: services.jurisdiction.timeZone)
+                if occurredAt == nil { issues.append(ValidationIssue("event_date", .impossibleDate)) }
+            case (.impossible, _), (_, .impossible):
+                issues.append(ValidationIssue("event_date", .impossibleDate))
+            default:
+                issues.append(
+                    ValidationIssue("event_date", (form["event_date"] ?? "").isEmpty ? .required : .malformed))
+            }
+            if let occurredAt, occurredAt > services.clock.now().addingTimeInterval(300) {
+                issues.append(ValidationIssue("event_date", .inFuture))
+            }
+            guard issues.isEmpty, let text, let occurredAt else { throw ValidationFailure(issues: issues) }
+            try await editor(request).add(
+                .event(TimelineEvent(occurredAt: occurredAt.wholeSeconds, text: text)), to: reference,
+                actor: staff.account)
+        }
+    }
+}
+
+/// What the case file page shows of its parts, and the choices its forms offer.
+struct CaseFilePartsView: Encodable {
+    struct Option: Encodable {
+        var value: String
+        var label: String
+    }
+    struct Subject: Encodable {
+        var id: String
+        var code: String
+        var details: [String]
+        var hasIdentity: Bool
+        /// Shown to supervisors only.
+        var identity: String
+        var identityReason: String
+        var identityAction: String
+    }
+    struct Person: Encodable {
+        var id: String
+        var label: String
+        var role: String
+        var description: String
+        var report: String
+        var contact: String
+    }
+    struct AllegationItem: Encodable {
+        var id: String
+        var category: String
+        var subjects: String
+        var persons: String
+        var summary: String
+        var facts: [String]
+        var recommended: String
+        var final: String
+        var finalCode: String
+        var standard: String
+        var findingAction: String
+    }
+    struct TimelineItem: Encodable {
+        var time: String
+        var text: String
+        var source: String
+    }
+    struct Note: Encodable {
+        var time: String
+        var author: String
+        var text: String
+    }
+    struct Task: Encodable {
+        var id: String
+        var title: String
+        var assignee: String
+        var due: String
+        var isDone: Bool
+        var doneAction: String
+    }
+
+    var subjects: [Subject] = []
+    var persons: [Person] = []
+    var allegations: [AllegationItem] = []
+    var timeline: [TimelineItem] = []
+    var notes: [Note] = []
+    var tasks: [Task] = []
+    var assignee: String = ""
+    var assignees: [Option] = []
+    var agencies: [Option] = []
+    var categories: [Option] = []
+    var maskings: [Option] = []
+    var answers: [Option] = []
+    var roles: [Option] = []
+    var warrantKinds: [Option] = []
+    var findings: [Option] = []
+    var standards: [Option] = []
+    var canAttachIdentity = false
+    var canDecide = false
+    var base: String = ""
+
+    static func make(
+        caseFile: CaseFile, parts: [CaseFilePart], incidents: [Incident], staff: SignedInStaff, request: Request
+    ) async throws -> CaseFilePartsView {
+        let services = request.attest
+        let language = request.language
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: language)
+        let jurisdiction = services.jurisdiction
+        let fallback = jurisdiction.defaultLanguage
+        let zone = jurisdiction.timeZone
+        let role = staff.account.role
+        func time(_ date: Date) -> String { DisplayFormat.dateTime(date, language: language, zone: zone) }
+        func answer(_ value: TriState) -> String { mapping.text("answer_\(value.rawValue)") }
+        let accounts = try await services.store.accounts()
+        let names = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id.rawValue, $0.displayName) })
+        let agencyLabels = Dictionary(
+            uniqueKeysWithValues: jurisdiction.agencies.map {
+                ($0.code, $0.labels.text(in: language, fallback: fallback))
+            })
+        let categoryLabels = Dictionary(
+            uniqueKeysWithValues: jurisdiction.categories.map {
+                ($0.code, $0.labels.text(in: language, fallback: fallback))
+            })
+        var view = CaseFilePartsView()
+        view.base = "\(Paths.staffCaseFiles)/\(caseFile.reference)"
+        view.canAttachIdentity = StaffPolicy.allows(role, .attachIdentity)
+        view.canDecide = StaffPolicy.allows(role, .decideFindings)
+        view.assignee = caseFile.assignee.flatMap { names[$0.rawValue] } ?? ""
+        view.assignees = accounts.filter { $0.isActive && ($0.role == .investigator || $0.role == .supervisor) }
+            .map { Option(value: $0.id.rawValue.uuidString, label: $0.displayName) }
+        view.agencies = jurisdiction.agencies.map { Option(value: $0.code, label: agencyLabels[$0.code] ?? $0.code) }
+        view.categories = jurisdiction.categories.map {
+            Option(value: $0.code, label: categoryLabels[$0.code] ?? $0.code)
+        }
+        view.maskings = Masking.allCases.map {
+            Option(value: $0.rawValue, label: mapping.text("masked_\($0.rawValue)"))
+        }
+        view.answers = TriState.allCases.map { Option(value: $0.rawValue, label: answer($0)) }
+        view.roles = PersonRole.allCases.map { Option(value: $0.rawValue, label: mapping.text("role_\($0.rawValue)")) }
+        view.warrantKinds = WarrantKind.allCases.map {
+            Option(value: $0.rawValue, label: mapping.text("warrant_\($0.rawValue)"))
+        }
+        view.findings = Finding.allCases.map {
+            Option(value: $0.rawValue, label: mapping.text("finding_\($0.rawValue)"))
+        }
+        view.standards = StandardOfProof.allCases.map {
+            Option(value: $0.rawValue, label: mapping.text("proof_\($0.rawValue)"))
+        }
+        var personLabels: [UUID: String] = [:]
+        for part in parts {
+            if case .person(let person) = part.body { personLabels[part.id.rawValue] = person.label }
+        }
+        let seesContact = StaffPolicy.allows(role, .viewContact)
+        for part in parts {
+            let id = part.id.rawValue.uuidString
+            switch part.body {
+            case .subject(let subject):
+                let code = SubjectAgentCode(number: part.number ?? 0).description
+                var details: [String] = []
+                if let agency = subject.agency { details.append(agencyLabels[agency] ?? agency) }
+                for (key, value) in [
+                    ("agent_vest", subject.vestText), ("agent_name_tape", subject.nameTape),
+                    ("agent_badge", subject.badge), ("subject_unit_patch", subject.unitPatch),
+                    ("subject_plate", subject.plate), ("subject_vehicle", subject.vehicle),
+                    ("subject_credential_check", subject.credentialCheck),
+                ] {
+                    if let value { details.append("\(mapping.text(key)): \(value)") }
+                }
+                if let masked = subject.masked {
+                    details.append("\(mapping.text("agent_masked")): \(mapping.text("masked_\(masked.rawValue)"))")
+                }
+                details.append("\(mapping.text("agent_plain_clothes")): \(answer(subject.plainClothes))")
+                details.append("\(mapping.text("agent_body_camera")): \(answer(subject.bodyCamera))")
+                details.append("\(mapping.text("subject_is_supervisor")): \(answer(subject.isSupervisor))")
+                view.subjects.append(
+                    Subject(
+                        id: id, code: code, details: details, hasIdentity: part.sealed != nil,
+                        identity: view.canAttachIdentity ? part.sealed ?? "" : "",
+                        identityReason: view.canAttachIdentity ? subject.identityReason ?? "" : "",
+                        identityAction: "\(view.base)/subjects/\(id)/identity"))
+            case .person(let person):
+                var contact = ""
+                if seesContact, let sealed = part.sealed,
+                    let details = try? JSONDecoder().decode(ContactDetails.self, from: Data(sealed.utf8))
+                {
+                    contact = [details.name, details.phone, details.email].compactMap { $0 }.joined(separator: " · ")
+                }
+                view.persons.append(
+                    Person(
+                        id: id, label: person.label, role: mapping.text("role_\(person.role.rawValue)"),
+                        description: person.description ?? "", report: person.report ?? "", contact: contact))
+            case .allegation(let allegation):
+                let facts =
+                    [
+                        "\(mapping.text("allegation_warrant_shown")): \(answer(allegation.warrantShown))",
+                        "\(mapping.text("allegation_warrant_kind")): \(mapping.text("warrant_\(allegation.warrantKind.rawValue)"))",
+                        "\(mapping.text("allegation_consent")): \(answer(allegation.consentToEntry))",
+                    ] + (allegation.statedPurpose.map { ["\(mapping.text("allegation_purpose")): \($0)"] } ?? [])
+                view.allegations.append(
+                    AllegationItem(
+                        id: id, category: categoryLabels[allegation.category] ?? allegation.category,
+                        subjects: allegation.subjects.map { SubjectAgentCode(number: $0).description }
+                            .joined(separator: ", "),
+                        persons: allegation.persons.compactMap { personLabels[$0] }.joined(separator: ", "),
+                        summary: allegation.summary ?? "", facts: facts,
+                        recommended: mapping.text("finding_\(allegation.recommendedFinding.rawValue)"),
+                        final: mapping.text("finding_\(allegation.finalFinding.rawValue)"),
+                        finalCode: allegation.finalFinding.rawValue,
+                        standard: mapping.text("proof_\(allegation.standardOfProof.rawValue)"),
+                        findingAction: "\(view.base)/allegations/\(id)/finding"))
+            case .note(let note):
+                view.notes.append(
+                    Note(time: time(part.createdAt), author: part.author, text: note.text))
+            case .task(let task):
+                view.tasks.append(
+                    Task(
+                        id: id, title: task.title, assignee: task.assignee.flatMap { names[$0] } ?? "",
+                        due: task.due ?? "", isDone: task.isDone, doneAction: "\(view.base)/tasks/\(id)/done"))
+            case .event:
+                break  // merged into the timeline below
+            }
+        }
+        // The timeline also shows when each incident began, from its reports, in order.
+        var items: [(Date, TimelineItem)] = parts.compactMap { part in
+            guard case .event(let event) = part.body else { return nil }
+            return (
+                event.occurredAt,
+                TimelineItem(time: time(event.occurredAt), text: event.text, source: mapping.text("timeline_staff"))
+            )
+        }
+        for incident in incidents {
+            items.append(
+                (
+                    incident.windowStart,
+                    TimelineItem(
+                        time: time(incident.windowStart),
+                        text: mapping.text("timeline_incident", ["reference": incident.reference.description]),
+                        source: incident.reference.description)
+                ))
+        }
+        view.timeline = items.sorted { $0.0 < $1.0 }.map(\.1)
+        return view
+    }
+}
