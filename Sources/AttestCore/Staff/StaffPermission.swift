@@ -29,6 +29,8 @@ public enum StaffPermission: String, Sendable, CaseIterable {
     case attachIdentity
     /// Decide an allegation's final finding and its standard of proof.
     case decideFindings
+    /// Search reports, incidents and case files (results limited to what the role may read).
+    case search
     /// Staff accounts: create, disable, reset two-factor.
     case manageAccounts
     /// Run verification of the custody log from the workspace.
@@ -40,20 +42,21 @@ public enum StaffPolicy {
     public static let table: [StaffRole: Set<StaffPermission>] = [
         .intake: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .downloadEvidence,
+            .search,
         ],
         .investigator: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
-            .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns,
+            .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .search,
         ],
         .supervisor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents, .manageIncidents,
             .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .verifyLog, .attachIdentity,
-            .decideFindings,
+            .decideFindings, .search,
         ],
         .prosecutor: [.viewWorkspace],
         .auditor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .downloadEvidence, .viewPatterns,
-            .verifyLog,
+            .verifyLog, .search,
         ],
         .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
     ]

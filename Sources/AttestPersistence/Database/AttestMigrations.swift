@@ -12,5 +12,6 @@ public enum AttestMigrations {
         CreateIncidents(),
         CreateCaseFiles(),
         CreateCaseFileParts(),
+        CreateSearchIndex(),
     ]
 }

@@ -58,6 +58,10 @@ public struct AttestConfiguration: Sendable {
     /// Reports whose time windows come within this many hours are suggested as related
     /// (`ATTEST_RELATED_HOURS`, default 6).
     public var relatedHours = 6
+    /// Results a staff search shows at most (`ATTEST_SEARCH_RESULTS`, default 50).
+    public var searchResults = 50
+    /// Longest staff search, in characters (`ATTEST_SEARCH_MAX_CHARACTERS`, default 200).
+    public var searchMaxCharacters = 200
     /// bcrypt cost for staff passwords (`ATTEST_BCRYPT_COST`, default 12; tests use fewer rounds).
     public var bcryptCost = 12
 
@@ -210,6 +214,9 @@ public struct AttestConfiguration: Sendable {
         configuration.staffSessionSeconds =
             try integer("ATTEST_STAFF_SESSION_SECONDS", 300...7 * 86_400) ?? configuration.staffSessionSeconds
         configuration.relatedHours = try integer("ATTEST_RELATED_HOURS", 0...720) ?? configuration.relatedHours
+        configuration.searchResults = try integer("ATTEST_SEARCH_RESULTS", 1...500) ?? configuration.searchResults
+        configuration.searchMaxCharacters =
+            try integer("ATTEST_SEARCH_MAX_CHARACTERS", 10...2_000) ?? configuration.searchMaxCharacters
         configuration.bcryptCost = try integer("ATTEST_BCRYPT_COST", 10...16) ?? configuration.bcryptCost
         configuration.exiftool = environment["ATTEST_EXIFTOOL"].flatMap { $0.isEmpty ? nil : $0 }
         if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {

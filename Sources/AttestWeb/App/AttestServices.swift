@@ -24,6 +24,8 @@ public struct AttestServices: Sendable {
     let uploads: UploadService
     /// bcrypt for staff passwords.
     let passwordHasher: any StaffPasswordHasher
+    /// Full-text search over reports, incidents and case files (queries are never logged).
+    public var search: FluentSearchIndex
 
     /// Languages offered: the jurisdiction's, where a catalog exists.
     public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }

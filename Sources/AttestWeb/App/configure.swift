@@ -73,7 +73,10 @@ public func configure(
         random: random, cookieKey: SymmetricKey(data: cookieSecret),
         openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
         rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger,
-        uploads: uploads, passwordHasher: try BcryptPasswordHasher(cost: configuration.bcryptCost)
+        uploads: uploads, passwordHasher: try BcryptPasswordHasher(cost: configuration.bcryptCost),
+        search: FluentSearchIndex { [unowned app] logger in
+            app.databases.database(logger: logger, on: app.eventLoopGroup.any())!
+        }
     )
     app.lifecycle.use(FirstStartSetupLink())
     app.lifecycle.use(
@@ -125,5 +128,6 @@ func routes(_ app: Application) throws {
     try app.register(collection: IncidentsController())
     try app.register(collection: CaseFilesController())
     try app.register(collection: CaseFilePartsController())
+    try app.register(collection: SearchController())
     try app.register(collection: PatternsController())
 }

@@ -69,6 +69,7 @@ enum Paths {
     static let staffTriage = "/staff/triage"
     static let staffReports = "/staff/reports"
     static let staffIncidents = "/staff/incidents"
+    static let staffSearch = "/staff/search"
     static let staffCaseFiles = "/staff/case-files"
     static let staffPatterns = "/staff/patterns"
     static let staffEvidence = "/staff/evidence"

@@ -253,6 +253,9 @@ struct StaffController: RouteCollection {
         if StaffPolicy.allows(role, .viewTriage) {
             links.append(.init(href: Paths.staffTriage, label: mapping.text("staff_nav_triage")))
         }
+        if StaffPolicy.allows(role, .search) {
+            links.append(.init(href: Paths.staffSearch, label: mapping.text("staff_nav_search")))
+        }
         if StaffPolicy.allows(role, .viewPatterns) {
             links.append(.init(href: Paths.staffPatterns, label: mapping.text("staff_nav_patterns")))
         }

@@ -1,0 +1,101 @@
+import Foundation
+
+/// What a search can find.
+public enum SearchKind: String, Codable, CaseIterable, Sendable {
+    case report
+    case incident
+    case caseFile = "case_file"
+
+    /// The permission needed to see results of this kind.
+    public var permission: StaffPermission {
+        switch self {
+        case .report: .viewReport
+        case .incident: .viewIncidents
+        case .caseFile: .viewCaseFiles
+        }
+    }
+}
+
+/// A staff search, parsed: words matched as prefixes (all must occur), or a reference looked up directly.
+/// Search terms are personal data in the making (names, plates): they are never logged or stored.
+public struct SearchQuery: Equatable, Sendable {
+    public enum Problem: Error, Equatable, Sendable {
+        /// Nothing searchable: no word of at least `minimumTermLength` letters or digits.
+        case noTerms(minimum: Int)
+        /// Longer than `maximumLength` characters.
+        case tooLong(max: Int)
+        /// More than `maximumTerms` words.
+        case tooManyTerms(max: Int)
+        case controlCharacters
+    }
+
+    /// Limits on a query.
+    public struct Limits: Equatable, Sendable {
+        public var maximumLength: Int
+        public var maximumTerms: Int
+        public var minimumTermLength: Int
+
+        public init(maximumLength: Int = 200, maximumTerms: Int = 8, minimumTermLength: Int = 2) {
+            self.maximumLength = maximumLength
+            self.maximumTerms = maximumTerms
+            self.minimumTermLength = minimumTermLength
+        }
+    }
+
+    /// Lower-cased words of letters and digits only: safe to hand to FTS5 and `to_tsquery` as they are.
+    public var terms: [String]
+    /// Set when the whole query is a report, incident or case file reference.
+    public var reference: String?
+
+    public init(_ text: String, limits: Limits = Limits()) throws(Problem) {
+        guard text.count <= limits.maximumLength else { throw .tooLong(max: limits.maximumLength) }
+        guard !TextRules.hasControlCharacters(text, multiline: false) else { throw .controlCharacters }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let reference = ReportReference(trimmed)?.description ?? IncidentReference(trimmed)?.description
+            ?? CaseFileReference(trimmed)?.description
+        {
+            self.reference = reference
+            terms = []
+            return
+        }
+        reference = nil
+        var words: [String] = []
+        var current = ""
+        for scalar in trimmed.lowercased().unicodeScalars {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
+                || scalar.properties.generalCategory == .nonspacingMark
+            {
+                current.unicodeScalars.append(scalar)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        var seen = Set<String>()
+        terms = words.filter { $0.count >= limits.minimumTermLength && seen.insert($0).inserted }
+        guard !terms.isEmpty else { throw .noTerms(minimum: limits.minimumTermLength) }
+        guard terms.count <= limits.maximumTerms else { throw .tooManyTerms(max: limits.maximumTerms) }
+    }
+}
+
+/// One thing found.
+public struct SearchHit: Equatable, Sendable {
+    public var kind: SearchKind
+    /// `R-…`, `INC-…` or `CF-…`.
+    public var reference: String
+    /// A few words around the match.
+    public var excerpt: String
+
+    public init(kind: SearchKind, reference: String, excerpt: String) {
+        self.kind = kind
+        self.reference = reference
+        self.excerpt = excerpt
+    }
+}
+
+/// Full-text search over reports (narrative, place, identifiers, thread), incidents (place, operation,
+/// summary) and case file parts (never their sealed personal data). Newest first.
+public protocol SearchIndex: Sendable {
+    func search(_ query: SearchQuery, kinds: Set<SearchKind>, limit: Int) async throws -> [SearchHit]
+}

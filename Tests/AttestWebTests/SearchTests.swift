@@ -1,0 +1,113 @@
+import AttestCore
+import AttestPersistence
+import AttestTestSupport
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import AttestWeb
+
+@Suite("Search")
+struct SearchTests {
+    @Test("Query parsing: words of letters and digits, prefixes, references; limits refused with a reason")
+    func parsing() throws {
+        #expect(try SearchQuery("Plate IL-7K42X, badge #44").terms == ["plate", "il", "7k42x", "badge", "44"])
+        #expect(try SearchQuery("  r-2026-000123 ").reference == "R-2026-000123")
+        #expect(try SearchQuery("CF-2026-000001").reference == "CF-2026-000001")
+        #expect(try SearchQuery("Pérez pérez PÉREZ").terms == ["pérez"])
+        #expect(try SearchQuery("\"x\" OR y* NEAR(a b) -- ; DROP TABLE").terms == ["or", "near", "drop", "table"])
+        #expect(throws: SearchQuery.Problem.noTerms(minimum: 2)) { try SearchQuery("a * \" - ") }
+        #expect(throws: SearchQuery.Problem.tooLong(max: 10)) {
+            try SearchQuery("abcdefghijk", limits: .init(maximumLength: 10))
+        }
+        #expect(throws: SearchQuery.Problem.tooManyTerms(max: 8)) { try SearchQuery("aa bb cc dd ee ff gg hh ii") }
+        #expect(throws: SearchQuery.Problem.controlCharacters) { try SearchQuery("ab\u{0}cd") }
+    }
+
+    @Test(
+        "Staff find reports, incidents and case files by words, fragments and references, only what their role may read; terms never reach the logs"
+    )
+    func findsWhatTheRoleMayRead() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            var first = ReportSubmission.minimal(
+                narrative: "Agentes enmascarados detuvieron a Pérez frente a la panadería.")
+            first.agents = [.init(plateNumber: "7K42XQ")]
+            let one = try await services.submitReport.execute(.init(submission: first))
+            let two = try await services.submitReport.execute(
+                .init(submission: .minimal(narrative: "A van boxed in a car near the school on Kedzie.")))
+            let caseFile = try await harness.openCaseFile()
+            let login = try await harness.enroll(.investigator)
+            var browser = Browser(harness.app)
+            _ = try await browser.signIn(login, clock: harness.clock)
+            let path = "/staff/case-files/\(caseFile.reference)"
+            let csrf = try #require(Browser.csrfToken(in: try await browser.get(path).body.string))
+            _ = try await browser.post(
+                "\(path)/notes", form: [("csrf", csrf), ("note", "Zyxwvutsrq footage requested from the bodega")])
+            _ = try await browser.post(
+                "\(path)/persons",
+                form: [("csrf", csrf), ("label", "Witness B"), ("contact_name", "Qwertyname Secretperson")])
+
+            func results(_ query: String, kind: String = "", as browser: inout Browser) async throws -> String {
+                var components = URLComponents()
+                components.queryItems = [
+                    URLQueryItem(name: "q", value: query), URLQueryItem(name: "kind", value: kind),
+                ]
+                let response = try await browser.get("/staff/search?\(components.percentEncodedQuery ?? "")")
+                #expect(response.status == .ok, "\(query)")
+                #expect(response.headers.first(name: .cacheControl) == "no-store")
+                return response.body.string
+            }
+            // From here on nothing is written but searches: no log line may carry a search term.
+            let logMark = CapturedLogs.all.count
+            var page = try await results("perez panaderia", as: &browser)
+            #expect(page.contains(one.reference.description) && !page.contains(two.reference.description))
+            page = try await results("7k42", as: &browser)
+            #expect(page.contains(one.reference.description))
+            page = try await results("kedzie school", as: &browser)
+            #expect(page.contains(two.reference.description) && !page.contains(one.reference.description))
+            page = try await results("zyxwvutsrq", as: &browser)
+            #expect(page.contains(caseFile.reference.description))
+            page = try await results("zyxwvutsrq", kind: "report", as: &browser)
+            #expect(!page.contains(caseFile.reference.description) && page.contains(#"id="search-none""#))
+            page = try await results(two.reference.description.lowercased(), as: &browser)
+            #expect(page.contains("/staff/reports/\(two.reference)"))
+            // Sealed personal data is not searchable.
+            page = try await results("qwertyname", as: &browser)
+            #expect(page.contains(#"id="search-none""#))
+            // An incident's summary is searchable once staff write it.
+            let incidentID = try #require(caseFile.incidents.first)
+            let bad = try await browser.get("/staff/search?q=%22%20*")
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("at least one word of 2"))
+            #expect(try await browser.get("/staff/search?q=abc&kind=staff").status == .unprocessableEntity)
+
+            // Intake may not read case files: the same words find nothing for them.
+            let intakeLogin = try await harness.enroll(.intake)
+            var intake = Browser(harness.app)
+            _ = try await intake.signIn(intakeLogin, clock: harness.clock)
+            page = try await results("zyxwvutsrq", as: &intake)
+            #expect(!page.contains(caseFile.reference.description))
+            #expect(try await intake.get("/staff/search?q=zyxwvutsrq&kind=case_file").status == .unprocessableEntity)
+
+            let searchLogs = CapturedLogs.all.dropFirst(logMark)
+            #expect(searchLogs.contains { $0.contains("/staff/search") }, "the requests themselves are logged")
+            for term in ["zyxwvutsrq", "panaderia", "kedzie", "7k42", "qwertyname"] {
+                #expect(!searchLogs.contains { $0.lowercased().contains(term) }, "\(term) logged")
+            }
+
+            // An incident's place, operation and summary are searchable, and the index follows their changes.
+            var incident = try #require(try await services.store.incident(id: incidentID))
+            incident.operation = "Operation Quillfeather"
+            try await services.store.update(incident, actor: "staff:test", at: harness.clock.now())
+            page = try await results("quillfeather", as: &browser)
+            #expect(page.contains(incident.reference.description))
+            incident.operation = "Operation Other"
+            try await services.store.update(incident, actor: "staff:test", at: harness.clock.now())
+            page = try await results("quillfeather", as: &browser)
+            #expect(!page.contains(incident.reference.description), "the index follows an update")
+
+        }
+    }
+}
