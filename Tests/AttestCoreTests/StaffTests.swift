@@ -77,20 +77,21 @@ struct StaffCoreTests {
         let expected: [StaffRole: Set<StaffPermission>] = [
             .intake: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
-                .downloadEvidence,
+                .downloadEvidence, .search,
             ],
             .investigator: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
-                .manageIncidents, .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns,
+                .manageIncidents, .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .search,
             ],
             .supervisor: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewContact, .triageReports, .viewIncidents,
                 .manageIncidents, .viewCaseFiles, .manageCaseFiles, .downloadEvidence, .viewPatterns, .verifyLog,
+                .attachIdentity, .decideFindings, .search,
             ],
             .prosecutor: [.viewWorkspace],
             .auditor: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .downloadEvidence,
-                .viewPatterns, .verifyLog,
+                .viewPatterns, .verifyLog, .search,
             ],
             .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
         ]

@@ -111,3 +111,45 @@ struct SearchTests {
         }
     }
 }
+
+@Suite("Related reports across time")
+struct RelatedAcrossTimeTests {
+    @Test(
+        "A plate or badge fragment seen months apart is suggested through the identifier index, both ways and anywhere in the identifier"
+    )
+    func sharedIdentifiers() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            func submit(date: String, plate: String? = nil, badge: String? = nil, vest: String? = nil) async throws
+                -> SubmitReport.Receipt
+            {
+                var submission = ReportSubmission.minimal(date: date, narrative: "Unrelated words \(date).")
+                submission.agents = [.init(vestText: vest, badge: badge, plateNumber: plate)]
+                return try await services.submitReport.execute(.init(submission: submission))
+            }
+            let old = try await submit(date: "2026-03-02", plate: "IL 7K-42X", badge: "4471", vest: "POLICE ERO")
+            let unrelated = try await submit(date: "2026-03-03", plate: "QQ999", badge: "1234")
+            for (fragment, kind) in [("K42", "plate"), ("il7k42xz", "plate"), ("44 71", "badge")] {
+                let new = try await submit(
+                    date: "2026-11-20", plate: kind == "plate" ? fragment : nil, badge: kind == "badge" ? fragment : nil
+                )
+                let report = try #require(try await services.store.report(reference: new.reference))
+                let found = try await services.store.reports(sharingIdentifiersWith: report.content, limit: 50)
+                #expect(found.map(\.reference).contains(old.reference), "\(fragment)")
+                #expect(!found.map(\.reference).contains(unrelated.reference), "\(fragment)")
+            }
+            let vest = try await submit(date: "2026-11-21", vest: "police-ero")
+            let report = try #require(try await services.store.report(reference: vest.reference))
+            #expect(
+                try await services.store.reports(sharingIdentifiersWith: report.content, limit: 50).map(\.reference)
+                    .filter { $0 != vest.reference } == [old.reference])
+
+            // The triage page shows it with its reason, eight months later.
+            let login = try await harness.enroll(.intake)
+            var browser = Browser(harness.app)
+            _ = try await browser.signIn(login, clock: harness.clock)
+            let page = try await browser.get("/staff/reports/\(vest.reference)").body.string
+            #expect(page.contains(old.reference.description) && page.contains("Same vest text POLICEERO"))
+        }
+    }
+}

@@ -70,6 +70,70 @@ public struct RelatedReports: Sendable {
         }
     }
 
+    /// One row of the identifier index: a normalised identifier (or, for plates and badges, one of its suffixes,
+    /// so that a prefix lookup finds fragments anywhere in it).
+    public struct IndexKey: Hashable, Sendable {
+        public var kind: String
+        public var value: String
+        /// Whether `value` is the whole identifier rather than a suffix of it.
+        public var isWhole: Bool
+    }
+
+    /// Longest identifier indexed with its suffixes, in characters (longer ones are indexed whole only).
+    public static let longestIndexedFragment = 16
+
+    /// What a report contributes to the identifier index.
+    public static func indexKeys(of content: ReportContent) -> [IndexKey] {
+        let identifiers = Identifiers(content)
+        var keys: [IndexKey] = []
+        for (kind, values) in [("plate", identifiers.plates), ("badge", identifiers.badges)] {
+            for value in values.sorted() {
+                keys.append(IndexKey(kind: kind, value: value, isWhole: true))
+                guard value.count <= longestIndexedFragment else { continue }
+                var suffix = Substring(value).dropFirst()
+                while suffix.count >= 2 {
+                    keys.append(IndexKey(kind: kind, value: String(suffix), isWhole: false))
+                    suffix = suffix.dropFirst()
+                }
+            }
+        }
+        keys += identifiers.vestTexts.sorted().map { IndexKey(kind: "vest", value: $0, isWhole: true) }
+        return keys
+    }
+
+    /// How to find, in the identifier index, reports sharing an identifier with `content` at any time: for each
+    /// plate or badge, stored suffixes starting with it (it occurs in theirs) and stored whole identifiers that
+    /// occur in it; for vest text, the same text.
+    public struct IdentifierLookup: Equatable, Sendable {
+        public var kind: String
+        /// Stored values (suffixes included) starting with this.
+        public var prefix: String?
+        /// Whole stored values equal to one of these.
+        public var wholeValues: [String]
+    }
+
+    public static func identifierLookups(of content: ReportContent) -> [IdentifierLookup] {
+        let identifiers = Identifiers(content)
+        var lookups: [IdentifierLookup] = []
+        for (kind, values) in [("plate", identifiers.plates), ("badge", identifiers.badges)] {
+            for value in values.sorted() {
+                let characters = Array(value.prefix(longestIndexedFragment))
+                var substrings = Set<String>()
+                for start in characters.indices {
+                    for end in (start + 2)...max(start + 2, characters.count) where end <= characters.count {
+                        substrings.insert(String(characters[start..<end]))
+                    }
+                }
+                substrings.insert(value)
+                lookups.append(IdentifierLookup(kind: kind, prefix: value, wholeValues: substrings.sorted()))
+            }
+        }
+        lookups += identifiers.vestTexts.sorted().map {
+            IdentifierLookup(kind: "vest", prefix: nil, wholeValues: [$0])
+        }
+        return lookups
+    }
+
     /// Observed identifiers, normalised: upper case, letters and digits only.
     struct Identifiers {
         var plates: Set<String> = []

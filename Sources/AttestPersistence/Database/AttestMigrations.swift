@@ -13,5 +13,6 @@ public enum AttestMigrations {
         CreateCaseFiles(),
         CreateCaseFileParts(),
         CreateSearchIndex(),
+        CreateReportIdentifiers(),
     ]
 }

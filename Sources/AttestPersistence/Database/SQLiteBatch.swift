@@ -18,6 +18,7 @@ final class SQLiteBatch: @unchecked Sendable {
     private var frontier: MerkleFrontier?
     private var reportRows: [[SQLiteData]] = []
     private var messageRows: [[SQLiteData]] = []
+    private var identifierRows: [[SQLiteData]] = []
     private var custodyRows: [[SQLiteData]] = []
     private var custodyNodes: [[SQLiteData]] = []
 
@@ -60,6 +61,7 @@ final class SQLiteBatch: @unchecked Sendable {
 
     func addReport(_ values: [SQLiteData]) { reportRows.append(values) }
     func addMessage(_ values: [SQLiteData]) { messageRows.append(values) }
+    func addIdentifiers(_ rows: [[SQLiteData]]) { identifierRows += rows }
 
     func addCustodyEntry(_ row: [SQLiteData], nodes: [[SQLiteData]]) {
         custodyRows.append(row)
@@ -72,11 +74,14 @@ final class SQLiteBatch: @unchecked Sendable {
         try await Self.insert(into: "reports", columns: Self.reportColumns, rows: reportRows, on: sqlite)
         try await Self.insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows, on: sqlite)
         try await Self.insert(
+            into: "report_identifiers", columns: ReportIdentifiers.columns, rows: identifierRows, on: sqlite)
+        try await Self.insert(
             into: "custody_entries", columns: CustodyStorage.entryColumns, rows: custodyRows, on: sqlite)
         try await Self.insert(
             into: "custody_hashes", columns: CustodyStorage.hashColumns, rows: custodyNodes, on: sqlite)
         reportRows = []
         messageRows = []
+        identifierRows = []
         custodyRows = []
         custodyNodes = []
         for name in touchedCounters.sorted() {

@@ -196,9 +196,18 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     // reflection on every create, which cost more than the rest of a submission together (measured with
     // perf under wrk). The statements are dialect-neutral.
     func insert(_ report: Report) async throws {
-        if let batch { return batch.addReport(try ReportMapping.sqliteValues(of: report, cipher: cipher)) }
+        let keys = RelatedReports.indexKeys(of: report.content)
+        if let batch {
+            batch.addReport(try ReportMapping.sqliteValues(of: report, cipher: cipher))
+            batch.addIdentifiers(
+                keys.map {
+                    [.text(report.id.rawValue.uuidString), .text($0.kind), .text($0.value), $0.isWhole.sqliteData!]
+                })
+            return
+        }
         let values = try ReportMapping.values(of: report, cipher: cipher)
         try await sql.insert(into: ReportRecord.schema).columns(SQLiteBatch.reportColumns).values(values).run()
+        try await ReportIdentifiers.insert(keys, of: report.id.rawValue, on: sql)
     }
 
     func insert(_ message: ThreadMessage) async throws {
@@ -262,10 +271,8 @@ enum ReportMapping {
         ]
     }
 
-    static func report(from record: ReportRecord, cipher: ContactCipher) throws -> Report {
-        guard let id = record.id, let reference = ReportReference(record.reference),
-            let status = TriageStatus(rawValue: record.status)
-        else { throw PersistenceError.corruptRow("reports \(record.reference)") }
+    /// A report's content from its stored canonical JSON.
+    static func decodeContent(_ json: String) throws -> ReportContent {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
@@ -274,7 +281,14 @@ enum ReportMapping {
             }
             return date
         }
-        let content = try decoder.decode(ReportContent.self, from: Data(record.contentJSON.utf8))
+        return try decoder.decode(ReportContent.self, from: Data(json.utf8))
+    }
+
+    static func report(from record: ReportRecord, cipher: ContactCipher) throws -> Report {
+        guard let id = record.id, let reference = ReportReference(record.reference),
+            let status = TriageStatus(rawValue: record.status)
+        else { throw PersistenceError.corruptRow("reports \(record.reference)") }
+        let content = try decodeContent(record.contentJSON)
         let contact = try record.contactCiphertext.map { try cipher.open($0, recordID: id.uuidString) }
         return Report(
             id: Identifier(id), reference: reference, jurisdiction: record.jurisdiction, status: status,
