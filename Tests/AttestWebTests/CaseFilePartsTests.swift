@@ -293,4 +293,43 @@ struct CaseFilePartsTests {
             #expect(try await VerifyLogCommand.verify(harness.app.attest).isClean)
         }
     }
+
+    @Test("attest log verify names a case file part changed, deleted or added behind the application's back")
+    func tampering() async throws {
+        try await withAttest { harness in
+            let caseFile = try await harness.openCaseFile()
+            let services = harness.app.attest
+            let login = try await harness.enroll(.investigator)
+            let investigator = try #require(try await services.store.account(email: login.email))
+            let editor = EditCaseFile(
+                store: services.store, staff: services.store, jurisdiction: services.jurisdiction,
+                clock: harness.clock, random: SeededRandom(seed: 7))
+            let note = try await editor.add(
+                .note(CaseNote(text: "Original note")), to: caseFile.reference, actor: investigator)
+            let subject = try await editor.add(.subject(SubjectAgent()), to: caseFile.reference, actor: investigator)
+            #expect(try await VerifyLogCommand.verify(services).isClean)
+            let sql = harness.app.db as! any SQLDatabase
+
+            try await sql.raw(
+                "UPDATE case_file_parts SET body_json = '{\"text\":\"Rewritten note\"}' WHERE kind = 'note'"
+            ).run()
+            var outcome = try await VerifyLogCommand.verify(services)
+            #expect(outcome.discrepancies.contains { $0.contains(note.recordID) && $0.contains("does not match") })
+
+            try await sql.raw("DELETE FROM case_file_parts WHERE kind = 'subject'").run()
+            outcome = try await VerifyLogCommand.verify(services)
+            #expect(outcome.discrepancies.contains { $0.contains("subject:SA-0001") && $0.contains("deleted?") })
+            _ = subject
+
+            try await sql.raw(
+                """
+                INSERT INTO case_file_parts (id, case_file, kind, number, position, body_json, sealed, author, created_at)
+                SELECT \(bind: UUID()), case_file, 'note', NULL, 99, '{"text":"Planted"}', NULL, author, created_at
+                FROM case_file_parts WHERE kind = 'note'
+                """
+            ).run()
+            outcome = try await VerifyLogCommand.verify(services)
+            #expect(outcome.discrepancies.contains { $0.contains("added behind the application's back") })
+        }
+    }
 }

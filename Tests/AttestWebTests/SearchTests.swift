@@ -32,11 +32,11 @@ struct SearchTests {
         try await withAttest { harness in
             let services = harness.app.attest
             var first = ReportSubmission.minimal(
-                narrative: "Agentes enmascarados detuvieron a Pérez frente a la panadería.")
-            first.agents = [.init(plateNumber: "7K42XQ")]
+                narrative: "Agentes enmascarados detuvieron a Pérez frente a la panadería Xóchiquetzal.")
+            first.agents = [.init(plateNumber: "ZQ8841")]
             let one = try await services.submitReport.execute(.init(submission: first))
             let two = try await services.submitReport.execute(
-                .init(submission: .minimal(narrative: "A van boxed in a car near the school on Kedzie.")))
+                .init(submission: .minimal(narrative: "A van boxed in a car near the school on Wabanquux.")))
             let caseFile = try await harness.openCaseFile()
             let login = try await harness.enroll(.investigator)
             var browser = Browser(harness.app)
@@ -61,11 +61,11 @@ struct SearchTests {
             }
             // From here on nothing is written but searches: no log line may carry a search term.
             let logMark = CapturedLogs.all.count
-            var page = try await results("perez panaderia", as: &browser)
+            var page = try await results("perez xochiquetzal", as: &browser)
             #expect(page.contains(one.reference.description) && !page.contains(two.reference.description))
-            page = try await results("7k42", as: &browser)
+            page = try await results("zq88", as: &browser)
             #expect(page.contains(one.reference.description))
-            page = try await results("kedzie school", as: &browser)
+            page = try await results("wabanquux school", as: &browser)
             #expect(page.contains(two.reference.description) && !page.contains(one.reference.description))
             page = try await results("zyxwvutsrq", as: &browser)
             #expect(page.contains(caseFile.reference.description))
@@ -93,7 +93,7 @@ struct SearchTests {
 
             let searchLogs = CapturedLogs.all.dropFirst(logMark)
             #expect(searchLogs.contains { $0.contains("/staff/search") }, "the requests themselves are logged")
-            for term in ["zyxwvutsrq", "panaderia", "kedzie", "7k42", "qwertyname"] {
+            for term in ["zyxwvutsrq", "xochiquetzal", "wabanquux", "zq88", "qwertyname"] {
                 #expect(!searchLogs.contains { $0.lowercased().contains(term) }, "\(term) logged")
             }
 

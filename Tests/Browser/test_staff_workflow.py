@@ -138,6 +138,16 @@ def wait_for_status(driver, status):
     WebDriverWait(driver, 30).until(shows)
 
 
+def wait_for_text(driver, element_id, text):
+    """Waits until the element shows `text` (across a page being replaced)."""
+    def shows(d):
+        try:
+            return text in d.find_element(By.ID, element_id).text
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+    WebDriverWait(driver, 30).until(shows)
+
+
 def choose(driver, element_id):
     driver.find_element(By.ID, element_id).click()
 
@@ -185,6 +195,20 @@ def main():
         check(all(reference in listed for reference in references), "the incident lists the three reports")
         driver.find_element(By.ID, "open-case-file").click()
         case_file = wait_for(driver, "case-file-reference").text
+        # Build the case file: a subject agent and a note, then find the note through search.
+        driver.find_element(By.CSS_SELECTOR, "#subject-add summary").click()
+        driver.find_element(By.ID, "badge").send_keys("4471")
+        driver.find_element(By.ID, "subject-add-submit").click()
+        wait_for(driver, "subject-SA-0001")
+        driver.find_element(By.ID, "note").send_keys("The bodega owner Quillfeather kept the video")
+        driver.find_element(By.ID, "note-add-submit").click()
+        wait_for_text(driver, "notes", "Quillfeather")
+        driver.get(f"{BASE}/staff/search")
+        driver.find_element(By.ID, "q").send_keys("quillfeather bodega")
+        driver.find_element(By.ID, "search-submit").click()
+        wait_for_text(driver, "main", case_file)
+        driver.find_element(By.CSS_SELECTOR, ".search-hit a").click()
+        wait_for(driver, "case-file-reference")
         for status in ("active", "supervisor_review"):
             choose(driver, f"case-move-{status}")
             driver.find_element(By.ID, "case-move-submit").click()

@@ -36,9 +36,10 @@ func typicalSubmission() -> ReportSubmission {
 /// A configured Attest on an SQLite data directory, rate limit off, logging at warning.
 func makeApp(directory: URL, synchronous: String = "full") async throws -> Application {
     let app = try await Application.make(.production)
-    var configuration = try AttestConfiguration.from(environment: [
-        "ATTEST_DATA_DIR": directory.path, "ATTEST_SQLITE_SYNCHRONOUS": synchronous,
-    ])
+    var environment = ["ATTEST_DATA_DIR": directory.path, "ATTEST_SQLITE_SYNCHRONOUS": synchronous]
+    // PostgreSQL when the benchmark is run with DATABASE_URL set.
+    environment["DATABASE_URL"] = ProcessInfo.processInfo.environment["DATABASE_URL"]
+    var configuration = try AttestConfiguration.from(environment: environment)
     configuration.rateLimitPerMinute = 0
     try await configure(app, with: configuration)
     app.logger.logLevel = .warning
@@ -47,6 +48,7 @@ func makeApp(directory: URL, synchronous: String = "full") async throws -> Appli
 
 let benchmarks: @Sendable () -> Void = {
     ledgerBenchmarks()
+    workspaceBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(5))
 

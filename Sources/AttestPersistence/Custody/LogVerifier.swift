@@ -75,6 +75,7 @@ public struct LogVerifier: Sendable {
         var received: CoveredRecords = [:]
         var supplemented: CoveredRecords = [:]
         var ingested: CoveredRecords = [:]
+        var changedParts: CoveredRecords = [:]
         var treeIsBroken = false
         var start: UInt64 = 0
         while start < total {
@@ -93,7 +94,8 @@ public struct LogVerifier: Sendable {
                 if let row {
                     leaf = TreeHash.leaf(row.entry)
                     check(
-                        row, into: &outcome, received: &received, supplemented: &supplemented, ingested: &ingested)
+                        row, into: &outcome, received: &received, supplemented: &supplemented, ingested: &ingested,
+                        changedParts: &changedParts)
                     if let storedLeaf = storedNodes[TreeNode(level: 0, index: index)], storedLeaf != leaf {
                         outcome.discrepancies.append(
                             "entry \(index) (\(row.recordID)): its bytes do not match its stored leaf hash (changed or moved?)"
@@ -133,13 +135,15 @@ public struct LogVerifier: Sendable {
         try await checkConsistency(of: checkpoints, into: &outcome)
         try await checkRecords(received: received, supplemented: supplemented, into: &outcome)
         try await checkEvidence(ingested: ingested, into: &outcome)
+        try await checkCaseFileParts(changed: changedParts, into: &outcome)
         try await checkHashCount(size: stored, into: &outcome)
         return outcome
     }
 
     private func check(
         _ row: CustodyLedger.StoredEntry, into outcome: inout Outcome,
-        received: inout CoveredRecords, supplemented: inout CoveredRecords, ingested: inout CoveredRecords
+        received: inout CoveredRecords, supplemented: inout CoveredRecords, ingested: inout CoveredRecords,
+        changedParts: inout CoveredRecords
     ) {
         guard let entry = CustodyEntry.essentials(of: row.entry) else {
             outcome.discrepancies.append("entry \(row.index) is not a readable custody entry")
@@ -159,6 +163,9 @@ public struct LogVerifier: Sendable {
             supplemented[entry.recordID] = (row.index, entry.contentHash)
         case .evidenceIngested:
             ingested[entry.recordID] = (row.index, entry.contentHash)
+        case .recordChanged where Self.isCaseFilePart(entry.recordID):
+            // The latest change names the part's current content.
+            changedParts[entry.recordID] = (row.index, entry.contentHash)
         case nil:
             outcome.discrepancies.append("entry \(row.index) has an unknown type “\(entry.kind)”")
         default:
@@ -249,6 +256,51 @@ public struct LogVerifier: Sendable {
             afterID = last.id
         }
         reportMissing(supplemented, seen: seenMessages, into: &outcome)
+    }
+
+    /// `subject:SA-…` or `case-file:CF-…/<kind>:<id>`.
+    static func isCaseFilePart(_ recordID: String) -> Bool {
+        recordID.hasPrefix("subject:") || (recordID.hasPrefix("case-file:") && recordID.contains("/"))
+    }
+
+    /// Every case file part (subject, person, allegation, note, task, timeline event) against its latest
+    /// `record.changed` entry: a body edited in the database, a part deleted or one inserted behind the
+    /// application's back is named. Sealed personal data is outside the hash (and stays sealed here).
+    private func checkCaseFileParts(changed: CoveredRecords, into outcome: inout Outcome) async throws {
+        struct PartRow: Decodable {
+            var id: UUID
+            var case_file: String
+            var kind: String
+            var number: Int?
+            var body_json: String
+            var author: String
+            var created_at: Date
+        }
+        var seen = Set<String>()
+        var after: UUID?
+        while true {
+            let query = sql.select().columns("id", "case_file", "kind", "number", "body_json", "author", "created_at")
+                .from("case_file_parts")
+            if let after { query.where("id", .greaterThan, SQLBind(after)) }
+            let rows = try await query.orderBy("id").limit(Int(pageSize)).all(decoding: PartRow.self)
+            for row in rows {
+                guard let reference = CaseFileReference(row.case_file),
+                    let kind = CaseFilePartBody.Kind(rawValue: row.kind),
+                    let body = try? CaseFilePartBody.decode(kind: kind, json: Data(row.body_json.utf8))
+                else {
+                    outcome.discrepancies.append("case file part \(row.id) is not readable (changed?)")
+                    continue
+                }
+                let part = CaseFilePart(
+                    id: Identifier(row.id), caseFile: reference, number: row.number, body: body, author: row.author,
+                    createdAt: row.created_at)
+                seen.insert(part.recordID)
+                compare(part.recordID, kind: .recordChanged, hashes: [part.contentHash], with: changed, into: &outcome)
+            }
+            guard rows.count == Int(pageSize), let last = rows.last else { break }
+            after = last.id
+        }
+        reportMissing(changed, seen: seen, into: &outcome)
     }
 
     /// Every evidence row against its `evidence.ingested` entry (the entry carries the file's SHA-256), and, when

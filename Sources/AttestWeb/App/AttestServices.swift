@@ -82,3 +82,18 @@ extension Request {
     /// Attest's services.
     public var attest: AttestServices { application.attest }
 }
+
+extension AttestServices {
+    /// Reports that may be related to `report`, strongest first: candidates are the reports in its time window
+    /// and those sharing an observed identifier at any time (at most `candidateLimit` of each).
+    public func relatedSuggestions(for report: Report, candidateLimit: Int) async throws
+        -> [RelatedReports.Suggestion]
+    {
+        let finder = RelatedReports(hours: Double(configuration.relatedHours))
+        var candidates = try await store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
+        let inWindow = Set(candidates.map(\.id))
+        candidates += try await store.reports(sharingIdentifiersWith: report.content, limit: candidateLimit)
+            .filter { !inWindow.contains($0.id) }
+        return finder.suggest(for: report, among: candidates)
+    }
+}

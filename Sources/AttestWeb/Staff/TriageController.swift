@@ -171,15 +171,11 @@ struct TriageController: RouteCollection {
     static func related(to report: Report, services: AttestServices, mapping: ErrorMapping) async throws
         -> [ReportContentView.Related]
     {
-        let finder = RelatedReports(hours: Double(services.configuration.relatedHours))
-        // Candidates: reports in the time window, and reports sharing an observed identifier at any time.
-        var candidates = try await services.store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
-        let inWindow = Set(candidates.map(\.id))
-        candidates += try await services.store.reports(sharingIdentifiersWith: report.content, limit: candidateLimit)
-            .filter { !inWindow.contains($0.id) }
         let areas = Dictionary(uniqueKeysWithValues: services.jurisdiction.geography.areas.map { ($0.number, $0.name) })
         var rows: [ReportContentView.Related] = []
-        for suggestion in finder.suggest(for: report, among: candidates).prefix(suggestionLimit) {
+        for suggestion in try await services.relatedSuggestions(for: report, candidateLimit: candidateLimit)
+            .prefix(suggestionLimit)
+        {
             let reasons = suggestion.reasons.map { reason -> String in
                 switch reason {
                 case .sameTime: mapping.text("related_same_time")
