@@ -332,4 +332,36 @@ struct CaseFilePartsTests {
             #expect(outcome.discrepancies.contains { $0.contains("added behind the application's back") })
         }
     }
+
+    @Test("The case file lists its incidents' evidence with each item's custody history, downloads included")
+    func evidenceHistory() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            let photo = Samples.jpeg(size: 50_000)
+            let upload = try await TusClient(app: harness.app).upload(photo)
+            let receipt = try await services.submitReport.execute(.init(submission: .minimal(), uploads: [upload]))
+            let item = try #require(receipt.evidence.first?.item)
+            let login = try await harness.enroll(.supervisor)
+            let supervisor = try #require(try await services.store.account(email: login.email))
+            _ = try await TriageReport(
+                store: services.store, clock: harness.clock, random: SeededRandom(), limits: ReportLimits()
+            ).execute(.init(reference: receipt.reference, to: .screening, actor: supervisor))
+            let incident = try await AcceptReport(
+                store: services.store, clock: harness.clock, random: SeededRandom(), jurisdiction: services.jurisdiction
+            ).execute(reference: receipt.reference, into: .newIncident, actor: supervisor)
+            let caseFile = try await services.store.openCaseFile(
+                for: incident, year: 2026, id: Identifier(UUID()), at: harness.clock.now(), actor: supervisor.actorID)
+            var browser = Browser(harness.app)
+            _ = try await browser.signIn(login, clock: harness.clock)
+            let path = "/staff/case-files/\(caseFile.reference)"
+            var page = try await browser.get(path).body.string
+            #expect(page.contains(item.sha256) && page.contains("evidence.ingested"))
+            #expect(page.contains("/staff/evidence/\(item.id)") && !page.contains("export.made"))
+            #expect(try await browser.get("/staff/evidence/\(item.id)").status == .ok)
+            page = try await browser.get(path).body.string
+            #expect(
+                page.contains(
+                    "export.made \(RFC3339.string(from: harness.clock.now().wholeSeconds)) \(supervisor.actorID)"))
+        }
+    }
 }

@@ -339,6 +339,18 @@ struct CaseFilePartsView: Encodable {
         var doneAction: String
     }
 
+    struct Evidence: Encodable {
+        var id: String
+        var report: String
+        var mediaType: String
+        var size: String
+        var sha256: String
+        /// The item's custody entries: index, type, time and actor.
+        var history: [String]
+    }
+
+    var evidence: [Evidence] = []
+    var canDownload = false
     var subjects: [Subject] = []
     var persons: [Person] = []
     var allegations: [AllegationItem] = []
@@ -384,6 +396,23 @@ struct CaseFilePartsView: Encodable {
         var view = CaseFilePartsView()
         view.base = "\(Paths.staffCaseFiles)/\(caseFile.reference)"
         view.canAttachIdentity = StaffPolicy.allows(role, .attachIdentity)
+        view.canDownload = StaffPolicy.allows(role, .downloadEvidence)
+        // The evidence of every report of the case file's incidents, each with its custody history.
+        for incident in incidents {
+            for report in try await services.store.reports(of: incident.id) {
+                for item in try await services.store.evidence(of: report.id) {
+                    let history = try await services.store.custodyHistory(of: item.recordID).map { row in
+                        guard let entry = try? CustodyEntry(json: Data(row.entry.utf8)) else { return "#\(row.index)" }
+                        return "#\(row.index) \(entry.kind) \(entry.time) \(entry.actor)"
+                    }
+                    view.evidence.append(
+                        Evidence(
+                            id: item.id.description, report: report.reference.description, mediaType: item.mediaType,
+                            size: ErrorMapping.byteCount(item.size, language: language), sha256: item.sha256,
+                            history: history))
+                }
+            }
+        }
         view.canDecide = StaffPolicy.allows(role, .decideFindings)
         view.assignee = caseFile.assignee.flatMap { names[$0.rawValue] } ?? ""
         view.assignees = accounts.filter { $0.isActive && ($0.role == .investigator || $0.role == .supervisor) }
