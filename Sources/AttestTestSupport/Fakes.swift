@@ -126,12 +126,13 @@ public actor InMemoryReportStore: ReportStore {
         state.reports.filter { state.incidentOfReport[$0.id] == incident }
     }
 
-    public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [Report] {
-        Array(
-            state.reports.filter {
-                !$0.isSample && $0.content.occurrence.start <= window.upperBound
-                    && $0.content.occurrence.end >= window.lowerBound
-            }.prefix(limit))
+    public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws
+        -> [RelatedReports.Candidate]
+    {
+        state.reports.filter {
+            !$0.isSample && $0.content.occurrence.start <= window.upperBound
+                && $0.content.occurrence.end >= window.lowerBound
+        }.prefix(limit).map(RelatedReports.Candidate.init)
     }
 
     /// Makes an upload available for attachment, as the upload server does when its last byte arrives.

@@ -127,6 +127,9 @@ struct IncidentTests {
                     #expect(html.contains(">\(other)</a>"), "\(reference) suggests \(other)")
                 }
                 #expect(html.contains("Same plate fragment 7K42X"))
+                // Read from the stored JSON by the database (coordinates) and compared in Swift (wording).
+                #expect(html.contains("0.0 km apart") && html.contains("Same vest text POLICEICE"))
+                #expect(html.contains("Same community area"))
                 var csrf = try #require(Browser.csrfToken(in: html))
                 _ = try await browser.post(
                     "/staff/reports/\(reference)/status", form: [("csrf", csrf), ("status", "screening")])

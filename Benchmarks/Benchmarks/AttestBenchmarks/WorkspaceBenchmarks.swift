@@ -152,6 +152,52 @@ func workspaceBenchmarks() {
         try await app.asyncShutdown()
     }
 
+    Benchmark("Related parts: window query, 1,000,000 stored", configuration: configuration) { benchmark in
+        let app = try await MillionReports.open()
+        let reports = try await MillionReports.sample(app, count: 100)
+        let finder = RelatedReports(hours: 6)
+        var next = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let report = reports[next % reports.count]
+            next += 1
+            blackHole(try await app.attest.store.reports(overlapping: finder.window(of: report), limit: 2_000))
+        }
+        benchmark.stopMeasurement()
+        try await app.asyncShutdown()
+    }
+    Benchmark("Related parts: identifier query, 1,000,000 stored", configuration: configuration) { benchmark in
+        let app = try await MillionReports.open()
+        let reports = try await MillionReports.sample(app, count: 100)
+        var next = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let report = reports[next % reports.count]
+            next += 1
+            blackHole(try await app.attest.store.reports(sharingIdentifiersWith: report.content, limit: 2_000))
+        }
+        benchmark.stopMeasurement()
+        try await app.asyncShutdown()
+    }
+    Benchmark("Related parts: suggest over the window, 1,000,000 stored", configuration: configuration) { benchmark in
+        let app = try await MillionReports.open()
+        let reports = try await MillionReports.sample(app, count: 20)
+        let finder = RelatedReports(hours: 6)
+        var candidates: [[Report]] = []
+        for report in reports {
+            candidates.append(try await app.attest.store.reports(overlapping: finder.window(of: report), limit: 2_000))
+        }
+        var next = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let index = next % reports.count
+            next += 1
+            blackHole(finder.suggest(for: reports[index], among: candidates[index]))
+        }
+        benchmark.stopMeasurement()
+        try await app.asyncShutdown()
+    }
+
     // A mix of what staff type: a frequent word, a rarer one, two words, a plate fragment, a badge, a reference.
     let queries = [
         "agents", "camioneta", MillionReports.tailWord(40), MillionReports.tailWord(900), "masked school",

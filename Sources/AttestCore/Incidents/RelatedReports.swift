@@ -27,8 +27,65 @@ public struct RelatedReports: Sendable {
         case similarWording(percent: Int)
     }
 
+    /// What suggestions need of a stored report: time, place, narrative and observed identifiers. Stores read
+    /// these columns and JSON members directly instead of decoding whole reports (a time window may hold a
+    /// thousand).
+    public struct Candidate: Equatable, Sendable {
+        public var id: Identifier<Report>
+        public var reference: ReportReference
+        public var status: TriageStatus
+        public var receivedAt: Date
+        public var start: Date
+        public var end: Date
+        public var area: Int?
+        public var coordinate: Coordinate?
+        public var narrative: String
+        public var agents: [ObservedAgent]
+
+        public init(
+            id: Identifier<Report>, reference: ReportReference, status: TriageStatus, receivedAt: Date, start: Date,
+            end: Date, area: Int?, coordinate: Coordinate?, narrative: String, agents: [ObservedAgent]
+        ) {
+            self.id = id
+            self.reference = reference
+            self.status = status
+            self.receivedAt = receivedAt
+            self.start = start
+            self.end = end
+            self.area = area
+            self.coordinate = coordinate
+            self.narrative = narrative
+            self.agents = agents
+        }
+
+        public init(_ report: Report) {
+            let content = report.content
+            self.init(
+                id: report.id, reference: report.reference, status: report.status, receivedAt: report.receivedAt,
+                start: content.occurrence.start, end: content.occurrence.end, area: content.location.area,
+                coordinate: content.location.coordinate, narrative: content.narrative,
+                agents: content.agents.descriptions.map {
+                    ObservedAgent(vestText: $0.vestText, badge: $0.badge, plateNumber: $0.plateNumber)
+                })
+        }
+    }
+
+    /// The identifiers of one observed agent (the members of `AgentDescription` that suggestions compare, under
+    /// the same JSON names).
+    public struct ObservedAgent: Codable, Equatable, Sendable {
+        public var vestText: String?
+        public var badge: String?
+        public var plateNumber: String?
+
+        public init(vestText: String?, badge: String?, plateNumber: String?) {
+            self.vestText = vestText
+            self.badge = badge
+            self.plateNumber = plateNumber
+        }
+    }
+
     public struct Suggestion: Equatable, Sendable {
-        public var report: Report
+        public var report: Candidate
         public var reasons: [Reason]
     }
 
@@ -42,26 +99,29 @@ public struct RelatedReports: Sendable {
     /// Candidates with at least one reason besides time, strongest first. Shared identifiers count whatever the
     /// time (agents return); place and wording count only at the same time.
     public func suggest(for report: Report, among candidates: [Report]) -> [Suggestion] {
+        suggest(for: report, among: candidates.map(Candidate.init))
+    }
+
+    public func suggest(for report: Report, among candidates: [Candidate]) -> [Suggestion] {
         let identifiers = Identifiers(report.content)
         let words = Self.words(report.content.narrative)
         let window = window(of: report)
         var suggestions: [Suggestion] = []
         for candidate in candidates where candidate.id != report.id {
             var reasons: [Reason] = []
-            let occurrence = candidate.content.occurrence
-            let sameTime = occurrence.start <= window.upperBound && occurrence.end >= window.lowerBound
+            let sameTime = candidate.start <= window.upperBound && candidate.end >= window.lowerBound
             if sameTime {
-                if let area = report.content.location.area, area == candidate.content.location.area {
+                if let area = report.content.location.area, area == candidate.area {
                     reasons.append(.sameArea(area))
                 }
-                if let a = report.content.location.coordinate, let b = candidate.content.location.coordinate {
+                if let a = report.content.location.coordinate, let b = candidate.coordinate {
                     let distance = Self.kilometres(a, b)
                     if distance <= kilometres { reasons.append(.nearby(kilometres: (distance * 10).rounded() / 10)) }
                 }
-                let score = Self.jaccard(words, Self.words(candidate.content.narrative))
+                let score = Self.jaccard(words, Self.words(candidate.narrative))
                 if score >= similarity { reasons.append(.similarWording(percent: Int((score * 100).rounded()))) }
             }
-            reasons += identifiers.shared(with: Identifiers(candidate.content))
+            reasons += identifiers.shared(with: Identifiers(candidate.agents))
             guard !reasons.isEmpty else { continue }
             suggestions.append(Suggestion(report: candidate, reasons: (sameTime ? [.sameTime] : []) + reasons))
         }
@@ -141,7 +201,14 @@ public struct RelatedReports: Sendable {
         var vestTexts: Set<String> = []
 
         init(_ content: ReportContent) {
-            for agent in content.agents.descriptions {
+            self.init(
+                content.agents.descriptions.map {
+                    ObservedAgent(vestText: $0.vestText, badge: $0.badge, plateNumber: $0.plateNumber)
+                })
+        }
+
+        init(_ agents: [ObservedAgent]) {
+            for agent in agents {
                 if let plate = agent.plateNumber.map(Self.normalise), plate.count >= 2 { plates.insert(plate) }
                 if let badge = agent.badge.map(Self.normalise), badge.count >= 2 { badges.insert(badge) }
                 if let vest = agent.vestText.map(Self.normalise), vest.count >= 3 { vestTexts.insert(vest) }
@@ -149,10 +216,7 @@ public struct RelatedReports: Sendable {
         }
 
         static func normalise(_ text: String) -> String {
-            String(
-                text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).uppercased()
-                    .unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }.map(Character.init)
-            )
+            TextFolding.words(text).joined().filter(\.isASCII).uppercased()
         }
 
         /// A fragment matches a longer identifier it is part of ("7K" and "7K42X").
@@ -175,9 +239,7 @@ public struct RelatedReports: Sendable {
 
     /// Words of four letters or more, lower case, accents folded.
     static func words(_ text: String) -> Set<String> {
-        Set(
-            text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
-                .split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count >= 4 }.map(String.init))
+        Set(TextFolding.words(text).filter { $0.unicodeScalars.count >= 4 })
     }
 
     static func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {

@@ -49,5 +49,5 @@ public protocol ReportStore: Sendable {
     func reports(of incident: Identifier<Incident>) async throws -> [Report]
     /// Real (not sample) reports whose time windows overlap `window`, at most `limit`: candidates for
     /// related-report suggestions.
-    func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [Report]
+    func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate]
 }

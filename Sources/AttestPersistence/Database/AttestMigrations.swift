@@ -14,5 +14,6 @@ public enum AttestMigrations {
         CreateCaseFileParts(),
         CreateSearchIndex(),
         CreateReportIdentifiers(),
+        CreateOccurrenceWindowIndex(),
     ]
 }

@@ -33,7 +33,7 @@ struct CreateIncidents: AsyncMigration {
     func revert(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
         try await sql.raw("DROP INDEX reports_status_received_at").run()
-        try await sql.raw("DROP INDEX reports_occurred_start").run()
+        try await sql.raw("DROP INDEX IF EXISTS reports_occurred_start").run()
         try await database.schema("incident_reports").delete()
         try await database.schema("incidents").delete()
     }
@@ -101,17 +101,18 @@ extension FluentReportStore {
             .map { try ReportMapping.report(from: $0, cipher: cipher) }
     }
 
-    public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [Report] {
+    public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate] {
         // The index on occurred_start bounds the scan; windows are at most ATTEST_LIMIT_WINDOW_DAYS long, so a
         // report overlapping the window starts no earlier than that before it.
         let longest = TimeInterval(31 * 86_400)
-        return try await ReportRecord.query(on: database())
-            .filter(\.$occurredStart >= window.lowerBound.addingTimeInterval(-longest))
-            .filter(\.$occurredStart <= window.upperBound)
-            .filter(\.$occurredEnd >= window.lowerBound)
-            .filter(\.$isSample == false)
-            .limit(limit).all()
-            .map { try ReportMapping.report(from: $0, cipher: cipher) }
+        let sql = database() as! any SQLDatabase
+        return try await ReportMapping.candidates(
+            sql.select().columns(ReportMapping.candidateColumns(dialect: sql.dialect.name)).from(ReportRecord.schema)
+                .where("occurred_start", .greaterThanOrEqual, SQLBind(window.lowerBound.addingTimeInterval(-longest)))
+                .where("occurred_start", .lessThanOrEqual, SQLBind(window.upperBound))
+                .where("occurred_end", .greaterThanOrEqual, SQLBind(window.lowerBound))
+                .where("is_sample", .equal, SQLBind(false))
+                .limit(limit))
     }
 }
 

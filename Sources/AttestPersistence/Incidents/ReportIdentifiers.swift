@@ -15,7 +15,11 @@ struct CreateReportIdentifiers: AsyncMigration {
             .field("is_whole", .bool, .required)
             .create()
         guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
-        try await sql.raw("CREATE INDEX report_identifiers_value ON report_identifiers (kind, value)").run()
+        // Covering: lookups read the index only (a short fragment like "71" is the suffix of thousands of values,
+        // and checking `is_whole` in the table for each cost a row read apiece).
+        try await sql.raw(
+            "CREATE INDEX report_identifiers_value ON report_identifiers (kind, value, is_whole, report_id)"
+        ).run()
         // Index the reports stored before this index existed, a page at a time.
         struct Row: Decodable {
             var id: UUID
@@ -39,7 +43,31 @@ struct CreateReportIdentifiers: AsyncMigration {
     }
 }
 
+/// Time-window lookups for related reports read only the index: occurrence start and end together, so the
+/// reports of a 31-day look-back are filtered by their end without reading each row.
+struct CreateOccurrenceWindowIndex: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        // It replaces the index on the start alone, which the planner would otherwise prefer (without statistics)
+        // and which reads every row of the look-back from the table.
+        try await sql.raw("DROP INDEX IF EXISTS reports_occurred_start").run()
+        try await sql.raw(
+            "CREATE INDEX reports_occurrence_window ON reports (occurred_start, occurred_end, is_sample)"
+        ).run()
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await sql.raw("DROP INDEX reports_occurrence_window").run()
+        try await sql.raw("CREATE INDEX reports_occurred_start ON reports (occurred_start)").run()
+    }
+}
+
 enum ReportIdentifiers {
+    /// An identifier shared with more reports than this is too common to be a lead (a vest reading "POLICE"):
+    /// it is not looked up across time (within the time window it still counts).
+    static let commonAbove = 200
+
     static let columns = ["report_id", "kind", "value", "is_whole"]
 
     static func insert(_ keys: [RelatedReports.IndexKey], of report: UUID, on sql: any SQLDatabase) async throws {
@@ -55,7 +83,9 @@ enum ReportIdentifiers {
 extension FluentReportStore {
     /// Reports (not samples) sharing an observed identifier with `content`, whenever they happened, at most
     /// `limit`, newest first.
-    public func reports(sharingIdentifiersWith content: ReportContent, limit: Int) async throws -> [Report] {
+    public func reports(sharingIdentifiersWith content: ReportContent, limit: Int) async throws
+        -> [RelatedReports.Candidate]
+    {
         let lookups = RelatedReports.identifierLookups(of: content)
         guard !lookups.isEmpty, limit > 0 else { return [] }
         let sql = database() as! any SQLDatabase
@@ -63,32 +93,34 @@ extension FluentReportStore {
         var seen = Set<UUID>()
         struct Row: Decodable { var report_id: UUID }
         for lookup in lookups where ids.count < limit {
-            var query = sql.select().distinct().column("report_id").from("report_identifiers")
-                .where("kind", .equal, SQLBind(lookup.kind))
-            query = query.where { group in
-                var group = group
-                if let prefix = lookup.prefix {
-                    // Values are upper-case ASCII letters and digits; "~" sorts after all of them.
-                    group = group.orWhere { range in
-                        range.where("value", .greaterThanOrEqual, SQLBind(prefix))
-                            .where("value", .lessThan, SQLBind(prefix + "~"))
-                    }
-                }
-                return group.orWhere { whole in
-                    whole.where("is_whole", .equal, SQLBind(true))
-                        .where("value", .in, lookup.wholeValues)
-                }
+            // Two index range reads, not one OR (which SQLite would answer by scanning every row of the kind).
+            // Values are upper-case ASCII letters and digits; "~" sorts after all of them.
+            let whole = SQLQueryString(
+                """
+                SELECT report_id FROM report_identifiers
+                WHERE kind = \(bind: lookup.kind) AND is_whole = \(bind: true) AND value IN (\(SQLList(lookup.wholeValues.map { SQLBind($0) })))
+                """)
+            let statement: SQLQueryString
+            if let prefix = lookup.prefix {
+                statement = """
+                    SELECT report_id FROM report_identifiers
+                    WHERE kind = \(bind: lookup.kind) AND value >= \(bind: prefix) AND value < \(bind: prefix + "~")
+                    UNION \(whole) LIMIT \(literal: ReportIdentifiers.commonAbove + 1)
+                    """
+            } else {
+                statement = "\(whole) LIMIT \(literal: ReportIdentifiers.commonAbove + 1)"
             }
-            for row in try await query.limit(limit).all(decoding: Row.self) where seen.insert(row.report_id).inserted {
+            let rows = try await sql.raw(statement).all(decoding: Row.self)
+            guard rows.count <= ReportIdentifiers.commonAbove else { continue }
+            for row in rows where seen.insert(row.report_id).inserted {
                 ids.append(row.report_id)
             }
         }
         guard !ids.isEmpty else { return [] }
-        return try await ReportRecord.query(on: database())
-            .filter(\.$id ~~ Array(ids.prefix(limit)))
-            .filter(\.$isSample == false)
-            .sort(\.$receivedAt, .descending)
-            .all()
-            .map { try ReportMapping.report(from: $0, cipher: cipher) }
+        return try await ReportMapping.candidates(
+            sql.select().columns(ReportMapping.candidateColumns(dialect: sql.dialect.name)).from(ReportRecord.schema)
+                .where("id", .in, Array(ids.prefix(limit)))
+                .where("is_sample", .equal, SQLBind(false))
+                .orderBy("received_at", .descending))
     }
 }

@@ -271,6 +271,62 @@ enum ReportMapping {
         ]
     }
 
+    /// The columns and JSON members a related-report candidate needs, as select expressions of `dialect`: the
+    /// database extracts the narrative, coordinates and agent identifiers, so no report is decoded whole.
+    static func candidateColumns(dialect: String) -> [any SQLExpression] {
+        let members: [(String, String)]
+        if dialect == "sqlite" {
+            members = [
+                ("json_extract(content_json, '$.narrative')", "narrative"),
+                ("json_extract(content_json, '$.location.coordinate.latitude')", "latitude"),
+                ("json_extract(content_json, '$.location.coordinate.longitude')", "longitude"),
+                ("json_extract(content_json, '$.agents.descriptions')", "agents"),
+            ]
+        } else {
+            members = [
+                ("content_json::jsonb->>'narrative'", "narrative"),
+                ("(content_json::jsonb#>>'{location,coordinate,latitude}')::float8", "latitude"),
+                ("(content_json::jsonb#>>'{location,coordinate,longitude}')::float8", "longitude"),
+                ("content_json::jsonb#>>'{agents,descriptions}'", "agents"),
+            ]
+        }
+        return ["id", "reference", "status", "received_at", "occurred_start", "occurred_end", "area"].map {
+            SQLIdentifier($0) as any SQLExpression
+        } + members.map { SQLAlias(SQLRaw($0.0), as: SQLIdentifier($0.1)) }
+    }
+
+    /// Related-report candidates from a select of `candidateColumns`.
+    static func candidates(_ query: SQLSelectBuilder) async throws -> [RelatedReports.Candidate] {
+        struct Row: Decodable {
+            var id: UUID
+            var reference: String
+            var status: String
+            var received_at: Date
+            var occurred_start: Date
+            var occurred_end: Date
+            var area: Int?
+            var narrative: String?
+            var latitude: Double?
+            var longitude: Double?
+            var agents: String?
+        }
+        let decoder = JSONDecoder()
+        return try await query.all(decoding: Row.self).map { row in
+            guard let reference = ReportReference(row.reference), let status = TriageStatus(rawValue: row.status)
+            else { throw PersistenceError.corruptRow("reports \(row.reference)") }
+            var agents: [RelatedReports.ObservedAgent] = []
+            if let json = row.agents, json != "[]" {
+                agents = try decoder.decode([RelatedReports.ObservedAgent].self, from: Data(json.utf8))
+            }
+            return RelatedReports.Candidate(
+                id: Identifier(row.id), reference: reference, status: status, receivedAt: row.received_at,
+                start: row.occurred_start, end: row.occurred_end, area: row.area,
+                coordinate: row.latitude.flatMap { latitude in
+                    row.longitude.map { Coordinate(latitude: latitude, longitude: $0) }
+                }, narrative: row.narrative ?? "", agents: agents)
+        }
+    }
+
     /// A report's content from its stored canonical JSON.
     static func decodeContent(_ json: String) throws -> ReportContent {
         let decoder = JSONDecoder()

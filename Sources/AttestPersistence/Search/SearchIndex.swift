@@ -43,10 +43,8 @@ struct CreateSearchIndex: AsyncMigration {
     /// Accent folding for PostgreSQL (which has no `remove_diacritics` without the `unaccent` extension):
     /// Latin letters with diacritics and their base letters, applied by `translate` to the indexed text and to
     /// every query alike. Never change these once deployed without re-indexing.
-    static let foldFrom =
-        "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳøđłħŧı"
-    static let foldTo =
-        "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyodlhti"
+    static let foldFrom = TextFolding.from
+    static let foldTo = TextFolding.to
     /// A PostgreSQL expression folding `expression` to lower case without diacritics.
     static func postgresFolded(_ expression: String) -> String {
         "translate(lower(\(expression)), '\(foldFrom)', '\(foldTo)')"
