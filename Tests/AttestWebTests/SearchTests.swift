@@ -152,4 +152,25 @@ struct RelatedAcrossTimeTests {
             #expect(page.contains(old.reference.description) && page.contains("Same vest text POLICEERO"))
         }
     }
+
+    @Test("A report with a long window (ten days) is a candidate for a report within it; short ones only nearby")
+    func longWindows() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            var long = ReportSubmission.minimal()
+            long.occurrence = .local(date: "2026-11-01", time: "08:00", endDate: "2026-11-11", endTime: "20:00")
+            let longReceipt = try await services.submitReport.execute(.init(submission: long))
+            var short = ReportSubmission.minimal()
+            short.occurrence = .local(date: "2026-11-09", time: "10:00", endDate: nil, endTime: "11:00")
+            let shortReceipt = try await services.submitReport.execute(.init(submission: short))
+            var early = ReportSubmission.minimal()
+            early.occurrence = .local(date: "2026-11-02", time: "10:00", endDate: nil, endTime: "11:00")
+            let earlyReceipt = try await services.submitReport.execute(.init(submission: early))
+            let report = try #require(try await services.store.report(reference: shortReceipt.reference))
+            let window = RelatedReports(hours: 6).window(of: report)
+            let found = try await services.store.reports(overlapping: window, limit: 100).map(\.reference)
+            #expect(found.contains(longReceipt.reference) && found.contains(shortReceipt.reference))
+            #expect(!found.contains(earlyReceipt.reference))
+        }
+    }
 }

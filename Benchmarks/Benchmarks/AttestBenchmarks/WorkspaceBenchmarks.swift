@@ -183,7 +183,7 @@ func workspaceBenchmarks() {
         let app = try await MillionReports.open()
         let reports = try await MillionReports.sample(app, count: 20)
         let finder = RelatedReports(hours: 6)
-        var candidates: [[Report]] = []
+        var candidates: [[RelatedReports.Candidate]] = []
         for report in reports {
             candidates.append(try await app.attest.store.reports(overlapping: finder.window(of: report), limit: 2_000))
         }

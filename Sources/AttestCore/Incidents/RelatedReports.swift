@@ -237,14 +237,23 @@ public struct RelatedReports: Sendable {
         }
     }
 
-    /// Words of four letters or more, lower case, accents folded.
-    static func words(_ text: String) -> Set<String> {
-        Set(TextFolding.words(text).filter { $0.unicodeScalars.count >= 4 })
+    /// Words of four letters or more, lower case, accents folded — as 64-bit hashes of their folded scalars
+    /// (FNV-1a), which is all a Jaccard score needs and spares building a string per word: a time window may
+    /// hold a thousand narratives. Two different words colliding is a 2⁻⁶⁴ event per pair.
+    static func words(_ text: String) -> Set<UInt64> {
+        var words = Set<UInt64>()
+        TextFolding.forEachWord(in: text) { hash, length in
+            if length >= 4 { words.insert(hash) }
+        }
+        return words
     }
 
-    static func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {
+    static func jaccard(_ a: Set<UInt64>, _ b: Set<UInt64>) -> Double {
         guard !a.isEmpty || !b.isEmpty else { return 0 }
-        return Double(a.intersection(b).count) / Double(a.union(b).count)
+        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
+        var shared = 0
+        for word in small where large.contains(word) { shared += 1 }
+        return Double(shared) / Double(a.count + b.count - shared)
     }
 
     /// Great-circle distance (haversine), in kilometres.

@@ -12,6 +12,45 @@ public enum TextFolding {
     static let table: [Unicode.Scalar: Unicode.Scalar] = Dictionary(
         uniqueKeysWithValues: zip(from.unicodeScalars, to.unicodeScalars).map { ($0, $1) })
 
+    /// Calls `body` with the FNV-1a hash and length (in scalars) of each folded word of `text`, in order — the
+    /// same words as `words(_:)`, without building strings.
+    public static func forEachWord(in text: String, _ body: (UInt64, Int) -> Void) {
+        let offset: UInt64 = 0xcbf2_9ce4_8422_2325
+        let prime: UInt64 = 0x100_0000_01b3
+        var hash = offset
+        var length = 0
+        func add(_ scalar: Unicode.Scalar) {
+            hash = (hash ^ UInt64(scalar.value)) &* prime
+            length += 1
+        }
+        func finish() {
+            if length > 0 { body(hash, length) }
+            hash = offset
+            length = 0
+        }
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                switch scalar.value {
+                case 0x41...0x5A: add(Unicode.Scalar(scalar.value + 0x20)!)
+                case 0x61...0x7A, 0x30...0x39: add(scalar)
+                default: finish()
+                }
+                continue
+            }
+            let properties = scalar.properties
+            if properties.generalCategory == .nonspacingMark { continue }
+            guard properties.isAlphabetic || properties.numericType == .decimal else {
+                finish()
+                continue
+            }
+            for lower in properties.lowercaseMapping.unicodeScalars
+            where lower.properties.generalCategory != .nonspacingMark {
+                add(table[lower] ?? lower)
+            }
+        }
+        finish()
+    }
+
     /// Words of letters and digits, folded, in order.
     public static func words(_ text: String) -> [String] {
         var words: [String] = []
@@ -37,7 +76,8 @@ public enum TextFolding {
                 finish()
                 continue
             }
-            for lower in properties.lowercaseMapping.unicodeScalars {
+            for lower in properties.lowercaseMapping.unicodeScalars
+            where lower.properties.generalCategory != .nonspacingMark {
                 current.append(table[lower] ?? lower)
             }
         }

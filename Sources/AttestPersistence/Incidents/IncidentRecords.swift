@@ -102,17 +102,30 @@ extension FluentReportStore {
     }
 
     public func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate] {
-        // The index on occurred_start bounds the scan; windows are at most ATTEST_LIMIT_WINDOW_DAYS long, so a
-        // report overlapping the window starts no earlier than that before it.
-        let longest = TimeInterval(31 * 86_400)
+        // Windows are at most ATTEST_LIMIT_WINDOW_DAYS (31) long, so an overlapping report starts no earlier than
+        // that before the window. Nearly all windows are under a day: those are read from the occurrence index
+        // over one day of look-back, and the rare longer ones from a partial index of their own.
+        let day: TimeInterval = 86_400
+        let longest = TimeInterval(31) * day
         let sql = database() as! any SQLDatabase
-        return try await ReportMapping.candidates(
-            sql.select().columns(ReportMapping.candidateColumns(dialect: sql.dialect.name)).from(ReportRecord.schema)
-                .where("occurred_start", .greaterThanOrEqual, SQLBind(window.lowerBound.addingTimeInterval(-longest)))
+        func query(from earliest: Date, before latest: Date?, longWindows: Bool) -> SQLSelectBuilder {
+            let query = sql.select().columns(ReportMapping.candidateColumns(dialect: sql.dialect.name))
+                .from(ReportRecord.schema)
+                .where("occurred_start", .greaterThanOrEqual, SQLBind(earliest))
                 .where("occurred_start", .lessThanOrEqual, SQLBind(window.upperBound))
                 .where("occurred_end", .greaterThanOrEqual, SQLBind(window.lowerBound))
                 .where("is_sample", .equal, SQLBind(false))
-                .limit(limit))
+            if let latest { query.where("occurred_start", .lessThan, SQLBind(latest)) }
+            if longWindows { query.where(SQLRaw(CreateOccurrenceWindowIndex.longWindow(dialect: sql.dialect.name))) }
+            return query.limit(limit)
+        }
+        let recent = window.lowerBound.addingTimeInterval(-day)
+        var candidates = try await ReportMapping.candidates(query(from: recent, before: nil, longWindows: false))
+        if candidates.count < limit {
+            candidates += try await ReportMapping.candidates(
+                query(from: window.lowerBound.addingTimeInterval(-longest), before: recent, longWindows: true))
+        }
+        return Array(candidates.prefix(limit))
     }
 }
 

@@ -54,10 +54,23 @@ struct CreateOccurrenceWindowIndex: AsyncMigration {
         try await sql.raw(
             "CREATE INDEX reports_occurrence_window ON reports (occurred_start, occurred_end, is_sample)"
         ).run()
+        try await sql.raw(
+            SQLQueryString(
+                "CREATE INDEX reports_long_windows ON reports (occurred_start, occurred_end) WHERE "
+                    + Self.longWindow(dialect: sql.dialect.name))
+        ).run()
+    }
+
+    /// Reports whose window is longer than a day (the predicate of the partial index and of queries using it,
+    /// written identically so the planner matches them). SQLite stores times as seconds since 1970.
+    static func longWindow(dialect: String) -> String {
+        dialect == "sqlite"
+            ? "occurred_end - occurred_start > 86400" : "occurred_end - occurred_start > interval '1 day'"
     }
 
     func revert(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await sql.raw("DROP INDEX reports_long_windows").run()
         try await sql.raw("DROP INDEX reports_occurrence_window").run()
         try await sql.raw("CREATE INDEX reports_occurred_start ON reports (occurred_start)").run()
     }

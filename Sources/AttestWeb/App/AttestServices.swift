@@ -90,10 +90,11 @@ extension AttestServices {
         -> [RelatedReports.Suggestion]
     {
         let finder = RelatedReports(hours: Double(configuration.relatedHours))
-        var candidates = try await store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
+        async let window = store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
+        async let sharing = store.reports(sharingIdentifiersWith: report.content, limit: candidateLimit)
+        var candidates = try await window
         let inWindow = Set(candidates.map(\.id))
-        candidates += try await store.reports(sharingIdentifiersWith: report.content, limit: candidateLimit)
-            .filter { !inWindow.contains($0.id) }
+        candidates += try await sharing.filter { !inWindow.contains($0.id) }
         return finder.suggest(for: report, among: candidates)
     }
 }
