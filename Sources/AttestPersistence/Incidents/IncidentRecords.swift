@@ -1,6 +1,7 @@
 import AttestCore
 import FluentKit
 import FluentSQL
+import FluentSQLiteDriver
 import Foundation
 
 /// Incidents and which reports describe them; indexes for the triage queue (status) and related-report
@@ -120,6 +121,23 @@ extension FluentReportStore {
             return query.limit(limit)
         }
         let recent = window.lowerBound.addingTimeInterval(-day)
+        if let sqlite = sql as? any SQLiteDatabase {
+            let ordinary = "occurred_start >= ? AND occurred_start <= ? AND occurred_end >= ? AND is_sample = 0"
+            let bounds: [SQLiteData] = [
+                .float(window.upperBound.timeIntervalSince1970), .float(window.lowerBound.timeIntervalSince1970),
+            ]
+            var candidates = try await ReportMapping.sqliteCandidates(
+                sqlite, where: ordinary, [.float(recent.timeIntervalSince1970)] + bounds, limit: limit)
+            if candidates.count < limit {
+                candidates += try await ReportMapping.sqliteCandidates(
+                    sqlite,
+                    where: ordinary + " AND occurred_start < ? AND "
+                        + CreateOccurrenceWindowIndex.longWindow(dialect: "sqlite"),
+                    [.float(window.lowerBound.addingTimeInterval(-longest).timeIntervalSince1970)] + bounds
+                        + [.float(recent.timeIntervalSince1970)], limit: limit)
+            }
+            return Array(candidates.prefix(limit))
+        }
         var candidates = try await ReportMapping.candidates(query(from: recent, before: nil, longWindows: false))
         if candidates.count < limit {
             candidates += try await ReportMapping.candidates(

@@ -1,6 +1,7 @@
 import AttestCore
 import FluentKit
 import FluentSQL
+import FluentSQLiteDriver
 import Foundation
 
 /// The identifier index: each report's observed plates and badges (normalised, with their suffixes, so a prefix
@@ -130,9 +131,17 @@ extension FluentReportStore {
             }
         }
         guard !ids.isEmpty else { return [] }
+        let chosen = Array(ids.prefix(limit))
+        if let sqlite = sql as? any SQLiteDatabase {
+            return try await ReportMapping.sqliteCandidates(
+                sqlite,
+                where: "id IN (" + Array(repeating: "?", count: chosen.count).joined(separator: ", ")
+                    + ") AND is_sample = 0", chosen.map { .text($0.uuidString) }, order: "ORDER BY received_at DESC",
+                limit: limit)
+        }
         return try await ReportMapping.candidates(
             sql.select().columns(ReportMapping.candidateColumns(dialect: sql.dialect.name)).from(ReportRecord.schema)
-                .where("id", .in, Array(ids.prefix(limit)))
+                .where("id", .in, chosen)
                 .where("is_sample", .equal, SQLBind(false))
                 .orderBy("received_at", .descending))
     }

@@ -295,6 +295,49 @@ enum ReportMapping {
         } + members.map { SQLAlias(SQLRaw($0.0), as: SQLIdentifier($0.1)) }
     }
 
+    /// Related-report candidates on SQLite, read through SQLiteNIO with positional binds and no `Decodable` row
+    /// decoding (a third of the cost of a thousand-row time window). `condition` is a constant of this module.
+    static func sqliteCandidates(
+        _ sqlite: any SQLiteDatabase, where condition: String, _ binds: [SQLiteData], order: String = "", limit: Int
+    ) async throws -> [RelatedReports.Candidate] {
+        let columns = candidateColumns(dialect: "sqlite").map { expression -> String in
+            var serializer = SQLSerializer(database: sqlite.sql())
+            expression.serialize(to: &serializer)
+            return serializer.sql
+        }.joined(separator: ", ")
+        final class Rows: @unchecked Sendable {
+            let lock = NSLock()
+            var rows: [SQLiteRow] = []
+        }
+        let collected = Rows()
+        try await sqlite.query(
+            "SELECT \(columns) FROM reports WHERE \(condition) \(order) LIMIT \(limit)", binds
+        ) { row in collected.lock.withLock { collected.rows.append(row) } }
+        let decoder = JSONDecoder()
+        return try collected.lock.withLock { collected.rows }.map { row in
+            guard let id = row.column("id")?.string.flatMap(UUID.init(uuidString:)),
+                let referenceText = row.column("reference")?.string, let reference = ReportReference(referenceText),
+                let status = row.column("status")?.string.flatMap(TriageStatus.init(rawValue:)),
+                let received = row.column("received_at")?.double, let start = row.column("occurred_start")?.double,
+                let end = row.column("occurred_end")?.double
+            else { throw PersistenceError.corruptRow("reports (candidate)") }
+            var agents: [RelatedReports.ObservedAgent] = []
+            if let json = row.column("agents")?.string, json != "[]" {
+                agents = try decoder.decode([RelatedReports.ObservedAgent].self, from: Data(json.utf8))
+            }
+            let latitude = row.column("latitude")?.double
+            let longitude = row.column("longitude")?.double
+            return RelatedReports.Candidate(
+                id: Identifier(id), reference: reference, status: status,
+                receivedAt: Date(timeIntervalSince1970: received), start: Date(timeIntervalSince1970: start),
+                end: Date(timeIntervalSince1970: end), area: row.column("area")?.integer.map { Int($0) },
+                coordinate: latitude.flatMap { latitude in
+                    longitude.map { Coordinate(latitude: latitude, longitude: $0) }
+                },
+                narrative: row.column("narrative")?.string ?? "", agents: agents)
+        }
+    }
+
     /// Related-report candidates from a select of `candidateColumns`.
     static func candidates(_ query: SQLSelectBuilder) async throws -> [RelatedReports.Candidate] {
         struct Row: Decodable {
