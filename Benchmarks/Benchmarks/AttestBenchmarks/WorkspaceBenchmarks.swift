@@ -133,88 +133,91 @@ enum MillionReports {
     }
 }
 
+/// The million-report instance and sample reports, opened once per benchmark by its setup hook: every call of
+/// the benchmark closure is then one sample of one operation.
+final class MillionReportsFixture: @unchecked Sendable {
+    var app: Application?
+    var reports: [Report] = []
+    var next = 0
+
+    func setUp(samples: Int) async throws {
+        let app = try await MillionReports.open()
+        self.app = app
+        reports = try await MillionReports.sample(app, count: samples)
+    }
+
+    func tearDown() async throws {
+        try await app?.asyncShutdown()
+        app = nil
+    }
+
+    func nextReport() -> Report {
+        defer { next += 1 }
+        return reports[next % reports.count]
+    }
+}
+
 func workspaceBenchmarks() {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock], timeUnits: .microseconds, warmupIterations: 5, maxDuration: .seconds(20),
+        metrics: [.wallClock], timeUnits: .microseconds, warmupIterations: 5, maxDuration: .seconds(30),
         maxIterations: 400)
+    let fixture = MillionReportsFixture()
 
-    Benchmark("Related-report suggestions for a report, 1,000,000 stored", configuration: configuration) { benchmark in
-        let app = try await MillionReports.open()
-        let reports = try await MillionReports.sample(app, count: 400)
-        var next = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let report = reports[next % reports.count]
-            next += 1
-            blackHole(try await app.attest.relatedSuggestions(for: report, candidateLimit: 2_000).prefix(10))
-        }
-        benchmark.stopMeasurement()
-        try await app.asyncShutdown()
-    }
+    Benchmark(
+        "Related-report suggestions for a report, 1,000,000 stored", configuration: configuration,
+        closure: { benchmark in
+            let report = fixture.nextReport()
+            benchmark.startMeasurement()
+            blackHole(try await fixture.app!.attest.relatedSuggestions(for: report, candidateLimit: 2_000).prefix(10))
+            benchmark.stopMeasurement()
+        }, setup: { try await fixture.setUp(samples: 400) }, teardown: { try await fixture.tearDown() })
 
-    Benchmark("Related parts: window query, 1,000,000 stored", configuration: configuration) { benchmark in
-        let app = try await MillionReports.open()
-        let reports = try await MillionReports.sample(app, count: 100)
-        let finder = RelatedReports(hours: 6)
-        var next = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let report = reports[next % reports.count]
-            next += 1
-            blackHole(try await app.attest.store.reports(overlapping: finder.window(of: report), limit: 2_000))
-        }
-        benchmark.stopMeasurement()
-        try await app.asyncShutdown()
-    }
-    Benchmark("Related parts: identifier query, 1,000,000 stored", configuration: configuration) { benchmark in
-        let app = try await MillionReports.open()
-        let reports = try await MillionReports.sample(app, count: 100)
-        var next = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let report = reports[next % reports.count]
-            next += 1
-            blackHole(try await app.attest.store.reports(sharingIdentifiersWith: report.content, limit: 2_000))
-        }
-        benchmark.stopMeasurement()
-        try await app.asyncShutdown()
-    }
-    Benchmark("Related parts: suggest over the window, 1,000,000 stored", configuration: configuration) { benchmark in
-        let app = try await MillionReports.open()
-        let reports = try await MillionReports.sample(app, count: 20)
-        let finder = RelatedReports(hours: 6)
-        var candidates: [[RelatedReports.Candidate]] = []
-        for report in reports {
-            candidates.append(try await app.attest.store.reports(overlapping: finder.window(of: report), limit: 2_000))
-        }
-        var next = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let index = next % reports.count
-            next += 1
-            blackHole(finder.suggest(for: reports[index], among: candidates[index]))
-        }
-        benchmark.stopMeasurement()
-        try await app.asyncShutdown()
-    }
+    Benchmark(
+        "Related parts: window query, 1,000,000 stored", configuration: configuration,
+        closure: { benchmark in
+            let report = fixture.nextReport()
+            benchmark.startMeasurement()
+            blackHole(
+                try await fixture.app!.attest.store.reports(
+                    overlapping: RelatedReports(hours: 6).window(of: report), limit: 2_000))
+            benchmark.stopMeasurement()
+        }, setup: { try await fixture.setUp(samples: 400) }, teardown: { try await fixture.tearDown() })
 
-    // A mix of what staff type: a frequent word, a rarer one, two words, a plate fragment, a badge, a reference.
+    Benchmark(
+        "Related parts: identifier query, 1,000,000 stored", configuration: configuration,
+        closure: { benchmark in
+            let report = fixture.nextReport()
+            benchmark.startMeasurement()
+            blackHole(try await fixture.app!.attest.store.reports(sharingIdentifiersWith: report.content, limit: 2_000))
+            benchmark.stopMeasurement()
+        }, setup: { try await fixture.setUp(samples: 400) }, teardown: { try await fixture.tearDown() })
+
+    // A mix of what staff type: frequent words, rarer ones, two and three words, a plate fragment, a badge, a
+    // reference.
     let queries = [
         "agents", "camioneta", MillionReports.tailWord(40), MillionReports.tailWord(900), "masked school",
         "\(MillionReports.tailWord(3)) \(MillionReports.tailWord(60))", String(MillionReports.plate(12_345).prefix(4)),
         "4471", "R-2026-000777", "vest niños puerta",
     ]
-    for query in queries {
-        Benchmark("Search \"\(query)\", 1,000,000 reports stored", configuration: configuration) { benchmark in
-            let app = try await MillionReports.open()
-            let parsed = try SearchQuery(query)
-            let kinds = Set(SearchKind.allCases)
+    Benchmark(
+        "Search (a mix of \(queries.count) queries in turn), 1,000,000 reports stored", configuration: configuration,
+        closure: { benchmark in
+            let query = try SearchQuery(queries[fixture.next % queries.count])
+            fixture.next += 1
             benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(try await app.attest.search.search(parsed, kinds: kinds, limit: 50))
-            }
+            blackHole(try await fixture.app!.attest.search.search(query, kinds: Set(SearchKind.allCases), limit: 50))
             benchmark.stopMeasurement()
-            try await app.asyncShutdown()
-        }
+        }, setup: { try await fixture.setUp(samples: 1) }, teardown: { try await fixture.tearDown() })
+
+    for query in queries {
+        Benchmark(
+            "Search \"\(query)\", 1,000,000 reports stored", configuration: configuration,
+            closure: { benchmark in
+                let parsed = try SearchQuery(query)
+                benchmark.startMeasurement()
+                blackHole(
+                    try await fixture.app!.attest.search.search(parsed, kinds: Set(SearchKind.allCases), limit: 50))
+                benchmark.stopMeasurement()
+            }, setup: { try await fixture.setUp(samples: 1) }, teardown: { try await fixture.tearDown() })
     }
 }

@@ -7,7 +7,7 @@ import Logging
 /// The search index: one `search_documents` row per searchable text (a report, each thread message, an
 /// incident, each case file part), kept up to date by database triggers in the same transaction as the row it
 /// mirrors, so every write path (the SQLite group committer's batches included) indexes without code of its
-/// own. SQLite indexes it with FTS5 (`unicode61`, diacritics removed); PostgreSQL with a `tsvector` (the
+/// own. SQLite indexes it with FTS5 (`unicode61`, diacritics removed, prefix indexes for 2–4 letters so fragment searches do not merge thousands of terms); PostgreSQL with a `tsvector` (the
 /// `simple` configuration: no stemming, the same for every language) under a GIN index.
 ///
 /// What is indexed: a report's narrative, place description and observed identifiers (never its contact
@@ -67,7 +67,10 @@ struct CreateSearchIndex: AsyncMigration {
             """,
             """
             CREATE VIRTUAL TABLE search_fts USING fts5(body, content='search_documents', content_rowid='id',
-              tokenize='unicode61 remove_diacritics 2')
+              tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')
+            """,
+            """
+            CREATE INDEX search_documents_reference ON search_documents (reference)
             """,
             """
             CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
@@ -125,6 +128,7 @@ struct CreateSearchIndex: AsyncMigration {
               tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', \(Self.postgresFolded("body")))) STORED)
             """,
             "CREATE INDEX search_documents_tsv ON search_documents USING GIN (tsv)",
+            "CREATE INDEX search_documents_reference ON search_documents (reference)",
             """
             CREATE FUNCTION attest_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
