@@ -23,6 +23,8 @@ struct SearchTests {
         }
         #expect(throws: SearchQuery.Problem.tooManyTerms(max: 8)) { try SearchQuery("aa bb cc dd ee ff gg hh ii") }
         #expect(throws: SearchQuery.Problem.controlCharacters) { try SearchQuery("ab\u{0}cd") }
+        #expect(SearchQuery.matchesAsPrefix("7k4") && SearchQuery.matchesAsPrefix("7k42xq"))
+        #expect(SearchQuery.matchesAsPrefix("vest") && !SearchQuery.matchesAsPrefix("puerta"))
     }
 
     @Test(

@@ -256,8 +256,10 @@ public struct FluentSearchIndex: SearchIndex {
                 .orderBy("id", .descending).limit(1)
                 .all(decoding: Row.self)
         } else if sql.dialect.name == "sqlite" {
-            // Every term must occur, as a word prefix; terms are letters and digits only, quoted anyway.
-            let match = query.terms.map { "\"\($0)\"*" }.joined(separator: " AND ")
+            // Every term must occur (short ones and those with digits as word prefixes); terms are letters and
+            // digits only, quoted anyway.
+            let match = query.terms.map { SearchQuery.matchesAsPrefix($0) ? "\"\($0)\"*" : "\"\($0)\"" }
+                .joined(separator: " AND ")
             rows = try await sql.raw(
                 """
                 SELECT d.kind AS kind, d.reference AS reference,
@@ -268,7 +270,8 @@ public struct FluentSearchIndex: SearchIndex {
                 """
             ).all(decoding: Row.self)
         } else {
-            let tsquery = query.terms.map { "\($0):*" }.joined(separator: " & ")
+            let tsquery = query.terms.map { SearchQuery.matchesAsPrefix($0) ? "\($0):*" : $0 }
+                .joined(separator: " & ")
             // The terms are letters and digits only (`SearchQuery`); the query is still bound, never spliced.
             let folding = (CreateSearchIndex.foldFrom, CreateSearchIndex.foldTo)
             rows = try await sql.raw(
