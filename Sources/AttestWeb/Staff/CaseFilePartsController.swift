@@ -82,12 +82,7 @@ struct CaseFilePartsController: RouteCollection {
     private static func choice<Value: RawRepresentable>(
         _ form: FormBody, _ name: String, default fallback: Value, into issues: inout [ValidationIssue]
     ) -> Value where Value.RawValue == String {
-        guard let raw = form[name], !raw.isEmpty else { return fallback }
-        guard let value = Value(rawValue: raw) else {
-            issues.append(ValidationIssue(name, .unknownValue(raw)))
-            return fallback
-        }
-        return value
+        optionalChoice(form, name, into: &issues) ?? fallback
     }
 
     private static func optionalChoice<Value: RawRepresentable>(
