@@ -164,6 +164,7 @@ struct RelatedAcrossTimeTests {
             let longReceipt = try await services.submitReport.execute(.init(submission: long))
             var short = ReportSubmission.minimal()
             short.occurrence = .local(date: "2026-11-09", time: "10:00", endDate: nil, endTime: "11:00")
+            short.agents = [.init(vestText: "ERO", plateNumber: "7K42X"), .init(badge: "9911")]
             let shortReceipt = try await services.submitReport.execute(.init(submission: short))
             var early = ReportSubmission.minimal()
             early.occurrence = .local(date: "2026-11-02", time: "10:00", endDate: nil, endTime: "11:00")
@@ -173,6 +174,16 @@ struct RelatedAcrossTimeTests {
             let found = try await services.store.reports(overlapping: window, limit: 100).map(\.reference)
             #expect(found.contains(longReceipt.reference) && found.contains(shortReceipt.reference))
             #expect(!found.contains(earlyReceipt.reference))
+            // A candidate carries every agent's identifiers, read by the database from the stored JSON.
+            let candidate = try #require(
+                try await services.store.reports(overlapping: window, limit: 100).first {
+                    $0.reference == shortReceipt.reference
+                })
+            #expect(
+                candidate.agents == [
+                    .init(vestText: "ERO", badge: nil, plateNumber: "7K42X"),
+                    .init(vestText: nil, badge: "9911", plateNumber: nil),
+                ])
         }
     }
 }
