@@ -36,7 +36,9 @@ enum MillionReports {
 
     /// A word of the long tail: rank `n` of a Zipf-like vocabulary (pseudo-words, reproducible).
     static func tailWord(_ n: Int) -> String {
-        let syllables = ["ka", "lo", "mi", "ze", "ru", "ta", "po", "ne", "si", "da", "be", "gu", "fo", "ya", "xi", "we"]
+        let syllables = [
+            "ka", "lo", "mi", "ze", "ru", "ta", "po", "ne", "si", "da", "be", "gu", "fo", "ya", "xi", "we",
+        ]
         var word = ""
         var value = n + 17
         while value > 0 {
@@ -56,7 +58,8 @@ enum MillionReports {
         // Spread over 2025-01-01 … 2026-11-20 (688 days).
         let day = Int.random(in: 0..<688, using: &random)
         let date = Calendar(identifier: .gregorian).date(
-            byAdding: .day, value: day, to: DateComponents(calendar: .init(identifier: .gregorian), year: 2025, month: 1, day: 1).date!)!
+            byAdding: .day, value: day,
+            to: DateComponents(calendar: .init(identifier: .gregorian), year: 2025, month: 1, day: 1).date!)!
         let parts = Calendar(identifier: .gregorian).dateComponents([.year, .month, .day], from: date)
         let hour = Int.random(in: 6..<22, using: &random)
         submission.occurrence = .local(

@@ -54,7 +54,7 @@ public struct EditCaseFile: Sendable {
     ) async throws -> CaseFilePart {
         _ = try await caseFile(reference, actor: actor)
         if case .allegation(let allegation) = body {
-            try await check(allegation, in: reference)
+            try check(allegation, among: try await store.parts(of: reference))
         }
         if case .task(let task) = body, let assignee = task.assignee {
             try await checkAssignee(Identifier(assignee))
@@ -72,7 +72,8 @@ public struct EditCaseFile: Sendable {
         change: (inout CaseFilePart) throws -> Void
     ) async throws -> CaseFilePart {
         _ = try await caseFile(reference, actor: actor)
-        guard var part = try await store.parts(of: reference).first(where: { $0.id == id }) else {
+        let parts = try await store.parts(of: reference)
+        guard var part = parts.first(where: { $0.id == id }) else {
             throw CaseFileEditError.noSuchPart
         }
         let before = part
@@ -92,7 +93,7 @@ public struct EditCaseFile: Sendable {
             {
                 guard actor.role == .supervisor else { throw CaseFileEditError.supervisorRequired }
             }
-            try await check(new, in: reference)
+            try check(new, among: parts)
         case (.task(let old), .task(let new)):
             if let assignee = new.assignee, assignee != old.assignee { try await checkAssignee(Identifier(assignee)) }
         default: break
@@ -147,12 +148,12 @@ public struct EditCaseFile: Sendable {
         try await store.save(caseFile, at: clock.now().wholeSeconds, actor: actor.actorID)
     }
 
-    private func check(_ allegation: Allegation, in reference: CaseFileReference) async throws {
+    /// An allegation names a category of the jurisdiction and subjects and persons among the case file's `parts`.
+    private func check(_ allegation: Allegation, among parts: [CaseFilePart]) throws {
         guard jurisdiction.hasCategory(allegation.category) else {
             throw CaseFileEditError.unknownCategory(allegation.category)
         }
         guard !allegation.subjects.isEmpty else { throw CaseFileEditError.subjectRequired }
-        let parts = try await store.parts(of: reference)
         let subjects = Set(parts.filter { $0.body.kind == .subject }.compactMap(\.number))
         let persons = Set(parts.filter { $0.body.kind == .person }.map(\.id.rawValue))
         guard Set(allegation.subjects).isSubset(of: subjects), Set(allegation.persons).isSubset(of: persons) else {
