@@ -28,10 +28,25 @@ struct TextFoldingTests {
             }
             #expect(hashes == again, "\(text)")
         }
-        #expect(
-            RelatedReports.jaccard(
-                RelatedReports.words("Agentes enmascarados detuvieron"),
-                RelatedReports.words("AGENTES ENMASCARADOS DETUVIERON")) == 1)
-        #expect(RelatedReports.jaccard(RelatedReports.words("alpha beta gamma"), RelatedReports.words("delta")) == 0)
+        func similarity(_ a: String, _ b: String) -> Double {
+            func profile(_ text: String) -> RelatedReports.Profile {
+                .init(
+                    coordinate: nil, words: RelatedReports.words(text).sorted(), plates: [], badges: [], vestTexts: [])
+            }
+            return profile(a).similarity(to: profile(b))
+        }
+        #expect(similarity("Agentes enmascarados detuvieron", "AGENTES ENMASCARADOS DETUVIERON") == 1)
+        #expect(similarity("alpha beta gamma", "delta") == 0)
+    }
+
+    @Test("Word hashes are FNV-1a over the folded scalars, the same in every process (profiles are stored)")
+    func stableHashes() {
+        var hashes: [UInt64] = []
+        TextFolding.forEachWord(in: "Niño AGENTS") { hash, _ in hashes.append(hash) }
+        func fnv1a(_ text: String) -> UInt64 {
+            text.unicodeScalars.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1.value)) &* 0x100_0000_01b3 }
+        }
+        #expect(hashes == [fnv1a("nino"), fnv1a("agents")])
+        #expect(fnv1a("a") == 0xaf63_dc4c_8601_ec8c)
     }
 }

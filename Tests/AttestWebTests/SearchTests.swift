@@ -1,11 +1,12 @@
 import AttestCore
-import AttestPersistence
 import AttestTestSupport
+import FluentSQL
 import Foundation
 import Testing
 import Vapor
 import VaporTesting
 
+@testable import AttestPersistence
 @testable import AttestWeb
 
 @Suite("Search")
@@ -174,16 +175,89 @@ struct RelatedAcrossTimeTests {
             let found = try await services.store.reports(overlapping: window, limit: 100).map(\.reference)
             #expect(found.contains(longReceipt.reference) && found.contains(shortReceipt.reference))
             #expect(!found.contains(earlyReceipt.reference))
-            // A candidate carries every agent's identifiers, read by the database from the stored JSON.
+            // A candidate carries every agent's identifiers, from the profile stored with the report.
             let candidate = try #require(
                 try await services.store.reports(overlapping: window, limit: 100).first {
                     $0.reference == shortReceipt.reference
                 })
+            #expect(candidate.profile.plates == ["7K42X"] && candidate.profile.badges == ["9911"])
+            #expect(candidate.profile.vestTexts == ["ERO"])
+            #expect(candidate.profile == RelatedReports.Profile(report.content))
+        }
+    }
+
+    @Test(
+        "Each report's profile is stored with it, backfilled by its migration, and recomputed from the content when missing or of another version"
+    )
+    func storedProfiles() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            let sql = harness.app.db as! any SQLDatabase
+            var references: [ReportReference] = []
+            for (index, plate) in ["7K42X", "ZQ8841", "7K4"].enumerated() {
+                var submission = ReportSubmission.minimal(
+                    date: "2026-10-0\(index + 1)", narrative: "Agentes enmascarados número \(index) en la esquina.")
+                submission.agents = [.init(vestText: "ERO", badge: "44\(index)", plateNumber: plate)]
+                references.append(try await services.submitReport.execute(.init(submission: submission)).reference)
+            }
+            struct Row: Decodable {
+                var reference: String
+                var content_json: String
+                var related_profile: Data?
+            }
+            func stored() async throws -> [String: Row] {
+                let rows = try await sql.select().columns("reference", "content_json", "related_profile")
+                    .from("reports").all(decoding: Row.self)
+                return Dictionary(uniqueKeysWithValues: rows.map { ($0.reference, $0) })
+            }
+            func expected(_ row: Row) async throws -> RelatedReports.Profile {
+                let reference = try #require(ReportReference(row.reference))
+                return RelatedReports.Profile(
+                    try #require(try await services.store.report(reference: reference)).content)
+            }
+            // Written with each report, by the batching SQLite writer and the PostgreSQL one.
+            for (reference, row) in try await stored() {
+                let profile = try #require(row.related_profile.flatMap { RelatedReports.Profile(encoded: $0) })
+                #expect(profile == (try await expected(row)), "\(reference)")
+            }
+
+            // Missing (a row written before the column) or of another version: recomputed from the content.
+            try await sql.update("reports").set("related_profile", to: SQLLiteral.null)
+                .where("reference", .equal, SQLBind(references[0].description)).run()
+            try await sql.update("reports").set("related_profile", to: SQLBind(Data([9, 0])))
+                .where("reference", .equal, SQLBind(references[1].description)).run()
+            let rows = try await stored()
+            // 2026-09-30 … 2026-10-05 UTC.
+            let window = Date(timeIntervalSince1970: 1_790_726_400)...Date(timeIntervalSince1970: 1_791_158_400)
+            let candidates = try await services.store.reports(overlapping: window, limit: 100)
+            #expect(Set(candidates.map(\.reference)) == Set(references))
+            for candidate in candidates {
+                let row = try #require(rows[candidate.reference.description])
+                #expect(candidate.profile == (try await expected(row)), "\(candidate.reference)")
+            }
+            let report = try #require(try await services.store.report(reference: references[0]))
             #expect(
-                candidate.agents == [
-                    .init(vestText: "ERO", badge: nil, plateNumber: "7K42X"),
-                    .init(vestText: nil, badge: "9911", plateNumber: nil),
-                ])
+                Set(
+                    try await services.store.reports(sharingIdentifiersWith: report.content, limit: 50).map(\.reference)
+                )
+                    == Set(references))
+
+            // A damaged profile of the current version is named, not guessed at.
+            try await sql.update("reports").set("related_profile", to: SQLBind(Data([1, 0])))
+                .where("reference", .equal, SQLBind(references[2].description)).run()
+            await #expect(throws: PersistenceError.self) {
+                try await services.store.reports(overlapping: window, limit: 100)
+            }
+
+            // The migration's backfill: dropped and added again, every report gets its profile back.
+            try await AddRelatedProfiles().revert(on: harness.app.db)
+            try await AddRelatedProfiles().prepare(on: harness.app.db)
+            let backfilled = try await stored()
+            #expect(backfilled.count == 3)
+            for (reference, row) in backfilled {
+                let profile = try #require(row.related_profile.flatMap { RelatedReports.Profile(encoded: $0) })
+                #expect(profile == (try await expected(row)), "\(reference)")
+            }
         }
     }
 }

@@ -27,8 +27,8 @@ public struct RelatedReports: Sendable {
         case similarWording(percent: Int)
     }
 
-    /// What suggestions need of a stored report: time, place, narrative and observed identifiers. Stores read
-    /// these columns and JSON members directly instead of decoding whole reports (a time window may hold a
+    /// What suggestions need of a stored report: its time, status and place, and its profile. Stores read these
+    /// columns and the stored profile directly instead of decoding whole reports (a time window may hold a
     /// thousand).
     public struct Candidate: Equatable, Sendable {
         public var id: Identifier<Report>
@@ -38,13 +38,11 @@ public struct RelatedReports: Sendable {
         public var start: Date
         public var end: Date
         public var area: Int?
-        public var coordinate: Coordinate?
-        public var narrative: String
-        public var agents: [ObservedAgent]
+        public var profile: Profile
 
         public init(
             id: Identifier<Report>, reference: ReportReference, status: TriageStatus, receivedAt: Date, start: Date,
-            end: Date, area: Int?, coordinate: Coordinate?, narrative: String, agents: [ObservedAgent]
+            end: Date, area: Int?, profile: Profile
         ) {
             self.id = id
             self.reference = reference
@@ -53,9 +51,7 @@ public struct RelatedReports: Sendable {
             self.start = start
             self.end = end
             self.area = area
-            self.coordinate = coordinate
-            self.narrative = narrative
-            self.agents = agents
+            self.profile = profile
         }
 
         public init(_ report: Report) {
@@ -63,24 +59,7 @@ public struct RelatedReports: Sendable {
             self.init(
                 id: report.id, reference: report.reference, status: report.status, receivedAt: report.receivedAt,
                 start: content.occurrence.start, end: content.occurrence.end, area: content.location.area,
-                coordinate: content.location.coordinate, narrative: content.narrative,
-                agents: content.agents.descriptions.map {
-                    ObservedAgent(vestText: $0.vestText, badge: $0.badge, plateNumber: $0.plateNumber)
-                })
-        }
-    }
-
-    /// The identifiers of one observed agent (the members of `AgentDescription` that suggestions compare, under
-    /// the same JSON names).
-    public struct ObservedAgent: Codable, Equatable, Sendable {
-        public var vestText: String?
-        public var badge: String?
-        public var plateNumber: String?
-
-        public init(vestText: String?, badge: String?, plateNumber: String?) {
-            self.vestText = vestText
-            self.badge = badge
-            self.plateNumber = plateNumber
+                profile: Profile(content))
         }
     }
 
@@ -103,8 +82,7 @@ public struct RelatedReports: Sendable {
     }
 
     public func suggest(for report: Report, among candidates: [Candidate]) -> [Suggestion] {
-        let identifiers = Identifiers(report.content)
-        let words = Self.words(report.content.narrative)
+        let profile = Profile(report.content)
         let window = window(of: report)
         var suggestions: [Suggestion] = []
         for candidate in candidates where candidate.id != report.id {
@@ -114,14 +92,14 @@ public struct RelatedReports: Sendable {
                 if let area = report.content.location.area, area == candidate.area {
                     reasons.append(.sameArea(area))
                 }
-                if let a = report.content.location.coordinate, let b = candidate.coordinate {
+                if let a = profile.coordinate, let b = candidate.profile.coordinate {
                     let distance = Self.kilometres(a, b)
                     if distance <= kilometres { reasons.append(.nearby(kilometres: (distance * 10).rounded() / 10)) }
                 }
-                let score = Self.jaccard(words, Self.words(candidate.narrative))
+                let score = profile.similarity(to: candidate.profile)
                 if score >= similarity { reasons.append(.similarWording(percent: Int((score * 100).rounded()))) }
             }
-            reasons += identifiers.shared(with: Identifiers(candidate.agents))
+            reasons += profile.shared(with: candidate.profile)
             guard !reasons.isEmpty else { continue }
             suggestions.append(Suggestion(report: candidate, reasons: (sameTime ? [.sameTime] : []) + reasons))
         }
@@ -201,14 +179,7 @@ public struct RelatedReports: Sendable {
         var vestTexts: Set<String> = []
 
         init(_ content: ReportContent) {
-            self.init(
-                content.agents.descriptions.map {
-                    ObservedAgent(vestText: $0.vestText, badge: $0.badge, plateNumber: $0.plateNumber)
-                })
-        }
-
-        init(_ agents: [ObservedAgent]) {
-            for agent in agents {
+            for agent in content.agents.descriptions {
                 if let plate = agent.plateNumber.map(Self.normalise), plate.count >= 2 { plates.insert(plate) }
                 if let badge = agent.badge.map(Self.normalise), badge.count >= 2 { badges.insert(badge) }
                 if let vest = agent.vestText.map(Self.normalise), vest.count >= 3 { vestTexts.insert(vest) }
@@ -217,23 +188,6 @@ public struct RelatedReports: Sendable {
 
         static func normalise(_ text: String) -> String {
             TextFolding.words(text).joined().filter(\.isASCII).uppercased()
-        }
-
-        /// A fragment matches a longer identifier it is part of ("7K" and "7K42X").
-        static func matches(_ a: String, _ b: String) -> Bool { a.contains(b) || b.contains(a) }
-
-        func shared(with other: Identifiers) -> [Reason] {
-            var reasons: [Reason] = []
-            for plate in plates.sorted() where other.plates.contains(where: { Self.matches(plate, $0) }) {
-                reasons.append(.sharedPlate(plate))
-            }
-            for badge in badges.sorted() where other.badges.contains(where: { Self.matches(badge, $0) }) {
-                reasons.append(.sharedBadge(badge))
-            }
-            for vest in vestTexts.sorted() where other.vestTexts.contains(vest) {
-                reasons.append(.sharedVestText(vest))
-            }
-            return reasons
         }
     }
 
@@ -246,14 +200,6 @@ public struct RelatedReports: Sendable {
             if length >= 4 { words.insert(hash) }
         }
         return words
-    }
-
-    static func jaccard(_ a: Set<UInt64>, _ b: Set<UInt64>) -> Double {
-        guard !a.isEmpty || !b.isEmpty else { return 0 }
-        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
-        var shared = 0
-        for word in small where large.contains(word) { shared += 1 }
-        return Double(shared) / Double(a.count + b.count - shared)
     }
 
     /// Great-circle distance (haversine), in kilometres.

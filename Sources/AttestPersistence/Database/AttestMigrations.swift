@@ -15,5 +15,6 @@ public enum AttestMigrations {
         CreateSearchIndex(),
         CreateReportIdentifiers(),
         CreateOccurrenceWindowIndex(),
+        AddRelatedProfiles(),
     ]
 }

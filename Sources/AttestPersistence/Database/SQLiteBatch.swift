@@ -26,10 +26,10 @@ final class SQLiteBatch: @unchecked Sendable {
         "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
         "occurred_end", "area", "agency", "reporter_role", "categories", "content_json", "content_hash",
         "contact_ciphertext", "follow_up_code_hash", "consent_contact", "consent_prosecutor",
-        "consent_statistics", "language", "is_sample",
+        "consent_statistics", "language", "is_sample", "related_profile",
     ]
     static let messageColumns = ["id", "report_id", "author", "body", "created_at", "content_hash"]
-    /// Rows per INSERT statement (SQLite allows 250,000 bound values in this build; 22 × 200 is far below).
+    /// Rows per INSERT statement (SQLite allows 250,000 bound values in this build; 23 × 200 is far below).
     static let rowsPerStatement = 200
 
     init(sql: any SQLDatabase) {

@@ -248,6 +248,7 @@ enum ReportMapping {
             SQLBind(report.contentHash), SQLBind(contact), SQLBind(report.followUpCodeHash),
             SQLBind(content.consents.mayContact), SQLBind(content.consents.mayShareWithProsecutor),
             SQLBind(content.consents.mayCountInStatistics), SQLBind(content.language), SQLBind(report.isSample),
+            SQLBind(Data(RelatedReports.Profile(content).encoded())),
         ]
     }
 
@@ -268,31 +269,16 @@ enum ReportMapping {
             .text(report.canonicalContent), .text(report.contentHash), text(contact), .text(report.followUpCodeHash),
             content.consents.mayContact.sqliteData!, content.consents.mayShareWithProsecutor.sqliteData!,
             content.consents.mayCountInStatistics.sqliteData!, .text(content.language), report.isSample.sqliteData!,
+            .blob(ByteBuffer(bytes: RelatedReports.Profile(content).encoded())),
         ]
     }
 
-    /// The columns and JSON members a related-report candidate needs, as select expressions of `dialect`: the
-    /// database extracts the narrative, coordinates and agent identifiers, so no report is decoded whole.
+    /// The columns a related-report candidate needs, as select expressions of `dialect`: the stored profile, and
+    /// the content only for a report whose profile is missing or of another version.
     static func candidateColumns(dialect: String) -> [any SQLExpression] {
-        let members: [(String, String)]
-        if dialect == "sqlite" {
-            members = [
-                ("json_extract(content_json, '$.narrative')", "narrative"),
-                ("json_extract(content_json, '$.location.coordinate.latitude')", "latitude"),
-                ("json_extract(content_json, '$.location.coordinate.longitude')", "longitude"),
-                ("json_extract(content_json, '$.agents.descriptions')", "agents"),
-            ]
-        } else {
-            members = [
-                ("content_json::jsonb->>'narrative'", "narrative"),
-                ("(content_json::jsonb#>>'{location,coordinate,latitude}')::float8", "latitude"),
-                ("(content_json::jsonb#>>'{location,coordinate,longitude}')::float8", "longitude"),
-                ("content_json::jsonb#>>'{agents,descriptions}'", "agents"),
-            ]
-        }
-        return ["id", "reference", "status", "received_at", "occurred_start", "occurred_end", "area"].map {
+        ["id", "reference", "status", "received_at", "occurred_start", "occurred_end", "area", "related_profile"].map {
             SQLIdentifier($0) as any SQLExpression
-        } + members.map { SQLAlias(SQLRaw($0.0), as: SQLIdentifier($0.1)) }
+        } + [SQLAlias(SQLRaw(contentWithoutProfile(dialect: dialect)), as: SQLIdentifier("content_json"))]
     }
 
     /// Related-report candidates on SQLite, read through SQLiteNIO with positional binds and no `Decodable` row
@@ -313,7 +299,6 @@ enum ReportMapping {
         try await sqlite.query(
             "SELECT \(columns) FROM reports WHERE \(condition) \(order) LIMIT \(limit)", binds
         ) { row in collected.lock.withLock { collected.rows.append(row) } }
-        let decoder = JSONDecoder()
         return try collected.lock.withLock { collected.rows }.map { row in
             guard let id = row.column("id")?.string.flatMap(UUID.init(uuidString:)),
                 let referenceText = row.column("reference")?.string, let reference = ReportReference(referenceText),
@@ -321,20 +306,20 @@ enum ReportMapping {
                 let received = row.column("received_at")?.double, let start = row.column("occurred_start")?.double,
                 let end = row.column("occurred_end")?.double
             else { throw PersistenceError.corruptRow("reports (candidate)") }
-            var agents: [RelatedReports.ObservedAgent] = []
-            if let json = row.column("agents")?.string, json != "[]" {
-                agents = try decoder.decode([RelatedReports.ObservedAgent].self, from: Data(json.utf8))
+            let profile: RelatedReports.Profile
+            if case .blob(let stored) = row.column("related_profile") {
+                profile = try stored.withUnsafeReadableBytes {
+                    try Self.profile(stored: $0, content: row.column("content_json")?.string, reference: referenceText)
+                }
+            } else {
+                profile = try Self.profile(
+                    stored: nil, content: row.column("content_json")?.string, reference: referenceText)
             }
-            let latitude = row.column("latitude")?.double
-            let longitude = row.column("longitude")?.double
             return RelatedReports.Candidate(
                 id: Identifier(id), reference: reference, status: status,
                 receivedAt: Date(timeIntervalSince1970: received), start: Date(timeIntervalSince1970: start),
                 end: Date(timeIntervalSince1970: end), area: row.column("area")?.integer.map { Int($0) },
-                coordinate: latitude.flatMap { latitude in
-                    longitude.map { Coordinate(latitude: latitude, longitude: $0) }
-                },
-                narrative: row.column("narrative")?.string ?? "", agents: agents)
+                profile: profile)
         }
     }
 
@@ -348,25 +333,23 @@ enum ReportMapping {
             var occurred_start: Date
             var occurred_end: Date
             var area: Int?
-            var narrative: String?
-            var latitude: Double?
-            var longitude: Double?
-            var agents: String?
+            var related_profile: Data?
+            var content_json: String?
         }
-        let decoder = JSONDecoder()
         return try await query.all(decoding: Row.self).map { row in
             guard let reference = ReportReference(row.reference), let status = TriageStatus(rawValue: row.status)
             else { throw PersistenceError.corruptRow("reports \(row.reference)") }
-            var agents: [RelatedReports.ObservedAgent] = []
-            if let json = row.agents, json != "[]" {
-                agents = try decoder.decode([RelatedReports.ObservedAgent].self, from: Data(json.utf8))
+            let profile: RelatedReports.Profile
+            if let stored = row.related_profile {
+                profile = try stored.withUnsafeBytes {
+                    try Self.profile(stored: $0, content: row.content_json, reference: row.reference)
+                }
+            } else {
+                profile = try Self.profile(stored: nil, content: row.content_json, reference: row.reference)
             }
             return RelatedReports.Candidate(
                 id: Identifier(row.id), reference: reference, status: status, receivedAt: row.received_at,
-                start: row.occurred_start, end: row.occurred_end, area: row.area,
-                coordinate: row.latitude.flatMap { latitude in
-                    row.longitude.map { Coordinate(latitude: latitude, longitude: $0) }
-                }, narrative: row.narrative ?? "", agents: agents)
+                start: row.occurred_start, end: row.occurred_end, area: row.area, profile: profile)
         }
     }
 
