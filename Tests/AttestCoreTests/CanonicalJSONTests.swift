@@ -173,5 +173,28 @@ struct CustodyEntryTests {
         let trickyJSON = try CustodyEntry(event: tricky, nonce: Array(repeating: 7, count: 32)).canonicalJSON()
         #expect(CustodyEntry.essentials(of: trickyJSON)?.recordID == "report:R-2026-000001")
         #expect(CustodyEntry.essentials(of: "{}") == nil)
+        // The one-pass reader: numbers skipped, and anything not flat and escape-free left to the full parser.
+        func ranges(_ text: String) -> (String, String, String)? {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBytes { raw in
+                CustodyEntry.essentialRanges(in: raw).map {
+                    (
+                        String(decoding: bytes[$0.kind], as: UTF8.self),
+                        String(decoding: bytes[$0.recordID], as: UTF8.self),
+                        String(decoding: bytes[$0.contentHash], as: UTF8.self)
+                    )
+                }
+            }
+        }
+        #expect(ranges(json).map { [$0.0, $0.1, $0.2] } == [essentials.kind, essentials.recordID, event.contentHash])
+        let withNumbers = #"{"a":1,"record":"r:1","sha256":"ab","size":2048,"type":"evidence.ingested","v":1}"#
+        #expect(ranges(withNumbers).map { [$0.0, $0.1, $0.2] } == ["evidence.ingested", "r:1", "ab"])
+        for refused in [
+            trickyJSON, #"{"a":{"record":"x"},"record":"r","sha256":"h","type":"t"}"#,
+            #"{"record":"r", "sha256":"h","type":"t"}"#, #"{"record":"r","sha256":"h"}"#,
+            #"{"record":"r","sha256":"h","type":"t""#, #"["record"]"#, "",
+        ] {
+            #expect(ranges(refused) == nil, "\(refused)")
+        }
     }
 }

@@ -1,11 +1,11 @@
 import AttestCore
 import AttestLedger
-import AttestPersistence
 import AttestTestSupport
 import FluentSQL
 import Foundation
 import Testing
 
+@testable import AttestPersistence
 @testable import AttestWeb
 
 /// The Merkle custody log in the database: appends, checkpoints, and verification catching tampering done
@@ -241,6 +241,33 @@ struct CustodyLogTests {
             #expect(Data(base64Encoded: object?["nonce"] as? String ?? "")?.count == 32)
             #expect(!entry.entry.contains("Ana") && !entry.entry.contains("pushed"))
             #expect(receipt.custody.entryHash == TreeHash.leaf(Data(entry.entry.utf8)).hex)
+        }
+    }
+
+    @Test("On an SQLite file, verification reads through SQLite's C API exactly the pages SQLKit reads")
+    func directReads() async throws {
+        try await withAttest(postgres: false) { harness in
+            _ = try await populated(harness)
+            // An entry changed behind the application's back, so the pages also carry a finding.
+            try await sql(harness).raw(
+                "UPDATE custody_entries SET entry = REPLACE(entry, '\"v\":1', '\"v\":2') WHERE entry_index = 2"
+            ).run()
+            let ledger = harness.app.attest.ledger
+            let direct = try await LogVerifier.PageReader(sql: sql(harness), ledger: ledger)
+            let portable = try await LogVerifier.PageReader(sql: sql(harness), ledger: ledger, direct: false)
+            #expect(direct.scan != nil && portable.scan == nil)
+            let size = try await ledger.size()
+            for range in [0..<size, 0..<2, 2..<size, 1..<(size + 3)] {
+                let a = try await direct.page(range)
+                let b = try await portable.page(range)
+                #expect(a.leaves == b.leaves && a.levels == b.levels, "\(range)")
+                #expect(a.leaves.compactMap { $0 }.count == Int(min(range.upperBound, size) - range.lowerBound))
+                #expect(a.recordIDBytes == b.recordIDBytes && a.recordIDs == b.recordIDs)
+                #expect(a.discrepancies == b.discrepancies)
+                #expect(a.coverage.received.count == b.coverage.received.count)
+            }
+            let findings = try await verify(harness)
+            #expect(findings.contains { $0.hasPrefix("entry 2") }, "\(findings)")
         }
     }
 }

@@ -249,9 +249,9 @@ struct RelatedAcrossTimeTests {
                 try await services.store.reports(overlapping: window, limit: 100)
             }
 
-            // The migration's backfill: dropped and added again, every report gets its profile back.
-            try await AddRelatedProfiles().revert(on: harness.app.db)
-            try await AddRelatedProfiles().prepare(on: harness.app.db)
+            // The migration's backfill: every report without a profile gets it back.
+            try await sql.update("reports").set("related_profile", to: SQLLiteral.null).run()
+            try await AddRelatedProfiles.backfill(on: harness.app.db)
             let backfilled = try await stored()
             #expect(backfilled.count == 3)
             for (reference, row) in backfilled {

@@ -72,43 +72,83 @@ public struct CustodyEntry: Equatable, Sendable {
     }
 
     /// The fields verification needs — type, record and content hash — read without a JSON decoder when the
-    /// entry holds no escape sequences (then every `"key":"` can only be a key, never inside a string); otherwise,
-    /// or when a field is missing, through the full parser. `nil` if the entry is not a custody entry.
+    /// entry is flat and holds no escape sequences (see `essentialRanges(in:)`); otherwise, or when a field is
+    /// missing, through the full parser. `nil` if the entry is not a custody entry.
     public static func essentials(of json: String) -> (kind: String, recordID: String, contentHash: String)? {
         var json = json
         let fast = json.withUTF8 { bytes -> (String, String, String)? in
-            guard !bytes.contains(UInt8(ascii: "\\")), let kind = value(of: typeKey, in: bytes),
-                let record = value(of: recordKey, in: bytes), let hash = value(of: hashKey, in: bytes)
-            else { return nil }
-            return (kind, record, hash)
+            let raw = UnsafeRawBufferPointer(bytes)
+            guard let ranges = essentialRanges(in: raw) else { return nil }
+            func text(_ range: Range<Int>) -> String {
+                String(decoding: UnsafeRawBufferPointer(rebasing: raw[range]), as: UTF8.self)
+            }
+            return (text(ranges.kind), text(ranges.recordID), text(ranges.contentHash))
         }
         if let fast { return fast }
         guard let entry = try? CustodyEntry(json: Data(json.utf8)) else { return nil }
         return (entry.kind, entry.recordID, entry.contentHash)
     }
 
-    private static let typeKey = Array(#""type":""#.utf8)
-    private static let recordKey = Array(#""record":""#.utf8)
-    private static let hashKey = Array(#""sha256":""#.utf8)
+    /// Where an entry's `type`, `record` and `sha256` string values lie in its bytes.
+    public struct EssentialRanges: Equatable, Sendable {
+        public var kind: Range<Int>
+        public var recordID: Range<Int>
+        public var contentHash: Range<Int>
+    }
 
-    /// The string after the first `"key":"`, up to the next quote (the caller has ruled out escapes).
-    private static func value(of key: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard bytes.count >= key.count else { return nil }
-        var offset = 0
-        while offset <= bytes.count - key.count {
-            var matches = true
-            for index in 0..<key.count where bytes[offset + index] != key[index] {
-                matches = false
-                break
-            }
-            if matches {
-                let start = offset + key.count
-                guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-            }
-            offset += 1
+    /// The essential fields' places, found in one pass over a flat object (`{"key":value,…}`, no whitespace, as
+    /// canonical JSON writes it) holding no backslash — then a quote can only open or close a key or a string, so
+    /// no value can pass for a key. `nil` otherwise (escapes, nesting, a missing field): the caller then uses the
+    /// full parser. Verification reads every entry of the log this way.
+    public static func essentialRanges(in bytes: UnsafeRawBufferPointer) -> EssentialRanges? {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), close = UInt8(ascii: "}")
+        guard let base = bytes.baseAddress, bytes.count >= 2, bytes[0] == UInt8(ascii: "{"),
+            memchr(base, Int32(UInt8(ascii: "\\")), bytes.count) == nil
+        else { return nil }
+        let count = bytes.count
+        func nextQuote(from offset: Int) -> Int? {
+            guard offset < count, let found = memchr(base + offset, Int32(quote), count - offset) else { return nil }
+            return UnsafeRawPointer(found) - base
         }
-        return nil
+        var kind: Range<Int>?
+        var record: Range<Int>?
+        var hash: Range<Int>?
+        var offset = 1
+        while offset < count, bytes[offset] == quote {
+            guard let keyEnd = nextQuote(from: offset + 1), keyEnd + 1 < count,
+                bytes[keyEnd + 1] == UInt8(ascii: ":")
+            else { return nil }
+            let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + 1)..<keyEnd])
+            var next = keyEnd + 2
+            if next < count, bytes[next] == quote {
+                guard let valueEnd = nextQuote(from: next + 1) else { return nil }
+                let value = (next + 1)..<valueEnd
+                func isKey(_ name: StaticString) -> Bool {
+                    key.count == name.utf8CodeUnitCount
+                        && memcmp(key.baseAddress!, name.utf8Start, key.count) == 0
+                }
+                if isKey("type") {
+                    kind = value
+                } else if isKey("record") {
+                    record = value
+                } else if isKey("sha256") {
+                    hash = value
+                }
+                next = valueEnd + 1
+            } else {
+                // A number or literal: up to the next comma or the end (an object or array is not flat).
+                while next < count, bytes[next] != comma, bytes[next] != close {
+                    guard bytes[next] != UInt8(ascii: "{"), bytes[next] != UInt8(ascii: "[") else { return nil }
+                    next += 1
+                }
+            }
+            guard next < count else { return nil }
+            if bytes[next] == close { break }
+            guard bytes[next] == comma else { return nil }
+            offset = next + 1
+        }
+        guard let kind, let record, let hash else { return nil }
+        return EssentialRanges(kind: kind, recordID: record, contentHash: hash)
     }
 
     /// The canonical JSON text; throws when it would exceed `maxBytes`.

@@ -72,38 +72,40 @@ public struct LogVerifier: Sendable {
 
         var frontier = MerkleFrontier()
         var pendingCheckpoints = checkpoints[...]
-        var received: CoveredRecords = [:]
-        var supplemented: CoveredRecords = [:]
-        var ingested: CoveredRecords = [:]
-        var changedParts: CoveredRecords = [:]
+        var coverage = Coverage()
         var treeIsBroken = false
+        // Pages are read, hashed and their entries checked on other threads while this one follows the tree.
+        let reader = try await PageReader(sql: sql, ledger: ledger)
+        let pageSize = pageSize
+        func read(from start: UInt64) -> Task<Page, any Error> {
+            let range = start..<min(start + pageSize, total)
+            return Task { try await reader.page(range) }
+        }
+        var next = total > 0 ? read(from: 0) : nil
         var start: UInt64 = 0
-        while start < total {
+        while start < total, let reading = next {
             let end = min(start + pageSize, total)
-            let rows = Dictionary(uniqueKeysWithValues: try await ledger.entries(start..<end).map { ($0.index, $0) })
-            var storedNodes: [TreeNode: TreeHash] = [:]
-            var level = 0
-            while level < 64, UInt64(1) << UInt64(level) <= end {
-                let positions = (start >> UInt64(level))..<(((end - 1) >> UInt64(level)) + 1)
-                storedNodes.merge(try await CustodyStorage.hashes(level: level, positions: positions, on: sql)) { $1 }
-                level += 1
-            }
+            let page = try await reading.value
+            next = end < total ? read(from: end) : nil
+            outcome.discrepancies += page.discrepancies
+            coverage.merge(page.coverage)
             for index in start..<end {
-                let row = rows[index]
-                var leaf: TreeHash?
-                if let row {
-                    leaf = TreeHash.leaf(row.entry)
-                    check(
-                        row, into: &outcome, received: &received, supplemented: &supplemented, ingested: &ingested,
-                        changedParts: &changedParts)
-                    if let storedLeaf = storedNodes[TreeNode(level: 0, index: index)], storedLeaf != leaf {
+                let offset = Int(index - start)
+                let row = page.recordIDs[offset]
+                let storedLeaf = page.stored(level: 0, position: index)
+                var leaf = page.leaves[offset]
+                if let row, let leaf {
+                    if let storedLeaf, storedLeaf != leaf {
+                        let recordID = page.recordIDBytes.withUnsafeBytes {
+                            String(decoding: UnsafeRawBufferPointer(rebasing: $0[row]), as: UTF8.self)
+                        }
                         outcome.discrepancies.append(
-                            "entry \(index) (\(row.recordID)): its bytes do not match its stored leaf hash (changed or moved?)"
+                            "entry \(index) (\(recordID)): its bytes do not match its stored leaf hash (changed or moved?)"
                         )
                     }
                 } else if index < stored || index < total {
                     outcome.discrepancies.append("entry \(index) is missing (deleted?)")
-                    leaf = storedNodes[TreeNode(level: 0, index: index)]
+                    leaf = storedLeaf
                 }
                 guard let leaf, !treeIsBroken else {
                     treeIsBroken = true
@@ -111,13 +113,15 @@ public struct LogVerifier: Sendable {
                 }
                 frontier.append(leaf) { node, hash in
                     guard node.level > 0 else { return }
-                    if let storedHash = storedNodes[node], storedHash != hash {
-                        outcome.discrepancies.append("stored tree node \(node) does not match the entries below it")
-                    } else if storedNodes[node] == nil {
+                    if let storedHash = page.stored(level: node.level, position: node.index) {
+                        if storedHash != hash {
+                            outcome.discrepancies.append("stored tree node \(node) does not match the entries below it")
+                        }
+                    } else {
                         outcome.discrepancies.append("stored tree node \(node) is missing")
                     }
                 }
-                if storedNodes[TreeNode(level: 0, index: index)] == nil, row != nil {
+                if storedLeaf == nil, row != nil {
                     outcome.discrepancies.append("entry \(index): its leaf hash is not stored")
                 }
                 while let next = pendingCheckpoints.first, next.size <= frontier.size {
@@ -133,44 +137,90 @@ public struct LogVerifier: Sendable {
         }
 
         try await checkConsistency(of: checkpoints, into: &outcome)
-        try await checkRecords(received: received, supplemented: supplemented, into: &outcome)
-        try await checkEvidence(ingested: ingested, into: &outcome)
-        try await checkCaseFileParts(changed: changedParts, into: &outcome)
+        try await checkRecords(received: coverage.received, supplemented: coverage.supplemented, into: &outcome)
+        try await checkEvidence(ingested: coverage.ingested, into: &outcome)
+        try await checkCaseFileParts(changed: coverage.changedParts, into: &outcome)
         try await checkHashCount(size: stored, into: &outcome)
         return outcome
     }
 
-    private func check(
-        _ row: CustodyLedger.StoredEntry, into outcome: inout Outcome,
-        received: inout CoveredRecords, supplemented: inout CoveredRecords, ingested: inout CoveredRecords,
-        changedParts: inout CoveredRecords
+    /// What the entries say about the records they cover (the latest entry of each kind per record), gathered
+    /// while the log is read and checked against the records afterwards.
+    struct Coverage: Sendable {
+        var received: CoveredRecords = [:]
+        var supplemented: CoveredRecords = [:]
+        var ingested: CoveredRecords = [:]
+        var changedParts: CoveredRecords = [:]
+
+        /// Adds what a later page found (its entries are the later ones).
+        mutating func merge(_ later: Coverage) {
+            received.merge(later.received) { $1 }
+            supplemented.merge(later.supplemented) { $1 }
+            ingested.merge(later.ingested) { $1 }
+            changedParts.merge(later.changedParts) { $1 }
+        }
+    }
+
+    /// Checks one entry's bytes against its indexed columns and notes the record it covers. Works on the bytes in
+    /// place (`CustodyEntry.essentialRanges`); strings are made only for the entries that cover a record.
+    fileprivate static func check(
+        index: UInt64, entry: UnsafeRawBufferPointer, kindColumn: UnsafeRawBufferPointer,
+        recordColumn: UnsafeRawBufferPointer, into discrepancies: inout [String], coverage: inout Coverage
     ) {
-        guard let entry = CustodyEntry.essentials(of: row.entry) else {
-            outcome.discrepancies.append("entry \(row.index) is not a readable custody entry")
+        func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
+        if entry.count > CustodyEntry.maxBytes {
+            discrepancies.append("entry \(index) is larger than \(CustodyEntry.maxBytes) bytes")
+        }
+        func note(kind: UnsafeRawBufferPointer, record: UnsafeRawBufferPointer, hash: UnsafeRawBufferPointer) {
+            if !same(kind, kindColumn) || !same(record, recordColumn) {
+                discrepancies.append(
+                    "entry \(index): its indexed columns differ from its bytes (\(text(recordColumn)))")
+            }
+            switch eventKind(kind) {
+            case .reportReceived:
+                coverage.received[text(record)] = (index, text(hash))
+            case .reportSupplemented:
+                coverage.supplemented[text(record)] = (index, text(hash))
+            case .evidenceIngested:
+                coverage.ingested[text(record)] = (index, text(hash))
+            case .recordChanged:
+                // The latest change names the part's current content.
+                let recordID = text(record)
+                if isCaseFilePart(recordID) { coverage.changedParts[recordID] = (index, text(hash)) }
+            case nil:
+                discrepancies.append("entry \(index) has an unknown type “\(text(kind))”")
+            default:
+                break
+            }
+        }
+        if let ranges = CustodyEntry.essentialRanges(in: entry) {
+            return note(
+                kind: UnsafeRawBufferPointer(rebasing: entry[ranges.kind]),
+                record: UnsafeRawBufferPointer(rebasing: entry[ranges.recordID]),
+                hash: UnsafeRawBufferPointer(rebasing: entry[ranges.contentHash]))
+        }
+        // Escapes or an unusual shape: the full parser.
+        guard let essentials = CustodyEntry.essentials(of: text(entry)) else {
+            discrepancies.append("entry \(index) is not a readable custody entry")
             return
         }
-        if row.entry.utf8.count > CustodyEntry.maxBytes {
-            outcome.discrepancies.append("entry \(row.index) is larger than \(CustodyEntry.maxBytes) bytes")
+        let kind = Array(essentials.kind.utf8)
+        let record = Array(essentials.recordID.utf8)
+        let hash = Array(essentials.contentHash.utf8)
+        kind.withUnsafeBytes { kind in
+            record.withUnsafeBytes { record in hash.withUnsafeBytes { note(kind: kind, record: record, hash: $0) } }
         }
-        if entry.kind != row.kind || entry.recordID != row.recordID {
-            outcome.discrepancies.append(
-                "entry \(row.index): its indexed columns differ from its bytes (\(row.recordID))")
-        }
-        switch CustodyEventKind(rawValue: entry.kind) {
-        case .reportReceived:
-            received[entry.recordID] = (row.index, entry.contentHash)
-        case .reportSupplemented:
-            supplemented[entry.recordID] = (row.index, entry.contentHash)
-        case .evidenceIngested:
-            ingested[entry.recordID] = (row.index, entry.contentHash)
-        case .recordChanged where Self.isCaseFilePart(entry.recordID):
-            // The latest change names the part's current content.
-            changedParts[entry.recordID] = (row.index, entry.contentHash)
-        case nil:
-            outcome.discrepancies.append("entry \(row.index) has an unknown type “\(entry.kind)”")
-        default:
-            break
-        }
+    }
+
+    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    }
+
+    private static let eventKinds = CustodyEventKind.allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    private static func eventKind(_ bytes: UnsafeRawBufferPointer) -> CustodyEventKind? {
+        for (name, kind) in eventKinds where name.withUnsafeBytes({ same($0, bytes) }) { return kind }
+        return nil
     }
 
     private func checkConsistency(of checkpoints: [PublishedCheckpoint], into outcome: inout Outcome) async throws {
@@ -370,6 +420,157 @@ public struct LogVerifier: Sendable {
         let actual = UInt64(row?.count ?? 0)
         if actual > expected {
             outcome.discrepancies.append("\(actual - expected) stored tree hashes lie beyond the log's \(size) entries")
+        }
+    }
+}
+
+extension LogVerifier {
+    /// One page of the log as stored, checked as it was read: each entry's leaf hash and record id, what its
+    /// fields showed (`check`), and for every level the stored hashes over the page's range. The entries' bytes
+    /// themselves are not kept: they are hashed and read where SQLite holds them.
+    struct Page: Sendable {
+        let start: UInt64
+        /// `leaves[i]` is the leaf hash of the entry at `start + i`; nil where none is stored.
+        var leaves: [TreeHash?]
+        /// `recordIDs[i]` places the record id column of the entry at `start + i` in `recordIDBytes`.
+        var recordIDs: [Range<Int>?]
+        var recordIDBytes: [UInt8] = []
+        /// `levels[l][p]` is the stored hash of the node at level `l`, position `(start >> l) + p`.
+        var levels: [[TreeHash?]] = []
+        var discrepancies: [String] = []
+        var coverage = Coverage()
+
+        init(_ range: Range<UInt64>) {
+            start = range.lowerBound
+            leaves = Array(repeating: nil, count: range.count)
+            recordIDs = Array(repeating: nil, count: range.count)
+            recordIDBytes.reserveCapacity(range.count * 24)
+        }
+
+        /// Hashes and checks the entry at `index` (ignored outside the page).
+        mutating func add(
+            index: UInt64, entry: UnsafeRawBufferPointer, kind: UnsafeRawBufferPointer,
+            recordID: UnsafeRawBufferPointer
+        ) {
+            guard index >= start, index - start < UInt64(leaves.count) else { return }
+            let from = recordIDBytes.count
+            recordIDBytes.append(contentsOf: recordID)
+            recordIDs[Int(index - start)] = from..<recordIDBytes.count
+            leaves[Int(index - start)] = TreeHash.leaf(entry)
+            LogVerifier.check(
+                index: index, entry: entry, kindColumn: kind, recordColumn: recordID, into: &discrepancies,
+                coverage: &coverage)
+        }
+
+        /// Adds the hashes `level(l, positions)` returns for every level of the tree up to the page's end.
+        mutating func addLevels(_ level: (Int, Range<UInt64>) throws -> [TreeHash?]) rethrows {
+            let end = start + UInt64(leaves.count)
+            for index in Self.levels(upTo: end) {
+                levels.append(try level(index, Self.positions(level: index, of: start..<end)))
+            }
+        }
+
+        func stored(level: Int, position: UInt64) -> TreeHash? {
+            guard level < levels.count else { return nil }
+            let base = start >> UInt64(level)
+            guard position >= base, position - base < UInt64(levels[level].count) else { return nil }
+            return levels[level][Int(position - base)]
+        }
+
+        /// The positions of `level` that nodes over `range` occupy.
+        static func positions(level: Int, of range: Range<UInt64>) -> Range<UInt64> {
+            (range.lowerBound >> UInt64(level))..<(((range.upperBound - 1) >> UInt64(level)) + 1)
+        }
+
+        /// The levels a tree reaching `end` leaves can have nodes at.
+        static func levels(upTo end: UInt64) -> Range<Int> {
+            var count = 0
+            while count < 64, UInt64(1) << UInt64(count) <= end { count += 1 }
+            return 0..<count
+        }
+    }
+
+    /// Reads pages: through SQLite's C API when the database is an SQLite file (`SQLiteCustodyScan`), otherwise
+    /// through SQLKit. `@unchecked Sendable`: the verifier reads one page at a time (the next while it checks
+    /// this one), never two at once.
+    final class PageReader: @unchecked Sendable {
+        let sql: any SQLDatabase
+        let ledger: CustodyLedger
+        let scan: SQLiteCustodyScan?
+        let hashScan: SQLiteCustodyScan?
+
+        /// `direct`: read an SQLite file through SQLite's C API (tests turn it off to compare both ways).
+        init(sql: any SQLDatabase, ledger: CustodyLedger, direct: Bool = true) async throws {
+            self.sql = sql
+            self.ledger = ledger
+            let file = direct ? try await Self.sqliteFile(of: sql) : nil
+            scan = try file.map { try SQLiteCustodyScan(path: $0) }
+            hashScan = try file.map { try SQLiteCustodyScan(path: $0) }
+        }
+
+        /// The file of an SQLite database's `main` schema; nil for PostgreSQL or an in-memory database.
+        static func sqliteFile(of sql: any SQLDatabase) async throws -> String? {
+            guard sql.dialect.name == "sqlite" else { return nil }
+            struct Row: Decodable { var file: String }
+            let row = try await sql.raw("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .first(decoding: Row.self)
+            guard let file = row?.file, !file.isEmpty else { return nil }
+            return file
+        }
+
+        /// SQLite's C API blocks: pages are read on threads of their own, so the next is read while one is checked.
+        private let queue = DispatchQueue(label: "attest.log-verify.entries")
+        private let hashQueue = DispatchQueue(label: "attest.log-verify.hashes")
+
+        private static func run<Value: Sendable>(
+            on queue: DispatchQueue, _ body: @escaping @Sendable () throws -> Value
+        ) async throws -> Value {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async { continuation.resume(with: Result { try body() }) }
+            }
+        }
+
+        func page(_ range: Range<UInt64>) async throws -> Page {
+            if let scan, let hashScan {
+                // Entries and stored hashes on two connections at once.
+                async let entries = Self.run(on: queue) {
+                    var page = Page(range)
+                    try scan.entries(range) { page.add(index: $0, entry: $1, kind: $2, recordID: $3) }
+                    return page
+                }
+                async let levels = Self.run(on: hashQueue) {
+                    try Page.levels(upTo: range.upperBound).map {
+                        try hashScan.hashes(level: $0, positions: Page.positions(level: $0, of: range))
+                    }
+                }
+                var page = try await entries
+                page.levels = try await levels
+                return page
+            }
+            var page = Page(range)
+            for row in try await ledger.entries(range) {
+                var (entry, kind, recordID) = (row.entry, row.kind, row.recordID)
+                entry.withUTF8 { entry in
+                    kind.withUTF8 { kind in
+                        recordID.withUTF8 {
+                            page.add(
+                                index: row.index, entry: UnsafeRawBufferPointer(entry),
+                                kind: UnsafeRawBufferPointer(kind), recordID: UnsafeRawBufferPointer($0))
+                        }
+                    }
+                }
+            }
+            var levels: [[TreeHash?]] = []
+            for level in Page.levels(upTo: range.upperBound) {
+                let positions = Page.positions(level: level, of: range)
+                var hashes = [TreeHash?](repeating: nil, count: positions.count)
+                for (node, hash) in try await CustodyStorage.hashes(level: level, positions: positions, on: sql) {
+                    hashes[Int(node.index - positions.lowerBound)] = hash
+                }
+                levels.append(hashes)
+            }
+            page.addLevels { level, _ in levels[level] }
+            return page
         }
     }
 }

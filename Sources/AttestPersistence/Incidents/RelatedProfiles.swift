@@ -13,16 +13,20 @@ struct AddRelatedProfiles: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         try await database.schema("reports").field("related_profile", .data).update()
+        try await Self.backfill(on: database)
+    }
+
+    /// Profiles the reports without one (stored before this column existed), a batch per transaction, in id order.
+    static func backfill(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
-        // Profile the reports stored before this column existed, a batch per transaction, in id order.
         struct Row: Decodable {
             var id: UUID
             var content_json: String
         }
         var after: UUID?
         while true {
-            let query = sql.select().columns("id", "content_json").from("reports").orderBy("id")
-                .limit(Self.batchSize)
+            let query = sql.select().columns("id", "content_json").from("reports")
+                .where(SQLIdentifier("related_profile"), .is, SQLLiteral.null).orderBy("id").limit(Self.batchSize)
             if let after { query.where("id", .greaterThan, SQLBind(after)) }
             let rows = try await query.all(decoding: Row.self)
             guard let last = rows.last else { break }
