@@ -115,9 +115,10 @@ public struct CustodyEntry: Equatable, Sendable {
         var hash: Range<Int>?
         var offset = 1
         while offset < count, bytes[offset] == quote {
-            guard let keyEnd = nextQuote(from: offset + 1), keyEnd + 1 < count,
-                bytes[keyEnd + 1] == UInt8(ascii: ":")
-            else { return nil }
+            // Keys are a few letters: a loop beats a `memchr` call.
+            var keyEnd = offset + 1
+            while keyEnd < count, bytes[keyEnd] != quote { keyEnd += 1 }
+            guard keyEnd + 1 < count, bytes[keyEnd + 1] == UInt8(ascii: ":") else { return nil }
             let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + 1)..<keyEnd])
             var next = keyEnd + 2
             if next < count, bytes[next] == quote {

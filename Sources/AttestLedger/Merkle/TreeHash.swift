@@ -1,6 +1,14 @@
 import Crypto
 import Foundation
 
+#if canImport(CCryptoBoringSSL)
+    // swift-crypto's own BoringSSL (its backend on Linux), called with the context on the stack: swift-crypto's
+    // `SHA256` allocates a context object per hash and zeroises it twice, a third of the cost of hashing a
+    // 230-byte entry — and verifying a log hashes two values per entry. Where swift-crypto uses CryptoKit
+    // instead (Apple platforms), the module is absent and the public API below is used.
+    import CCryptoBoringSSL
+#endif
+
 /// A 32-byte SHA-256 value in an RFC 6962 Merkle tree: a leaf hash, an interior node or a root.
 ///
 /// Stored inline (four words) rather than as `Data`, because verifying a log hashes two values per entry
@@ -52,6 +60,10 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
         self.init(bytes)
     }
 
+    private init(storage: (UInt64, UInt64, UInt64, UInt64)) {
+        self.storage = storage
+    }
+
     init(digest: SHA256.Digest) {
         storage = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &storage) { target in
@@ -61,12 +73,25 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
 
     /// The leaf hash of one log entry: `SHA-256(0x00 || entry)`.
     public static func leaf(_ entry: some ContiguousBytes) -> TreeHash {
-        // One contiguous update: swift-crypto's generic `update(data:)` walks a `DataProtocol` byte by byte.
         entry.withUnsafeBytes { bytes in
-            var hasher = SHA256()
-            withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
-            hasher.update(bufferPointer: bytes)
-            return TreeHash(digest: hasher.finalize())
+            #if canImport(CCryptoBoringSSL)
+                var context = SHA256_CTX()
+                var prefix = UInt8(0x00)
+                var result = TreeHash(storage: (0, 0, 0, 0))
+                CCryptoBoringSSL_SHA256_Init(&context)
+                CCryptoBoringSSL_SHA256_Update(&context, &prefix, 1)
+                CCryptoBoringSSL_SHA256_Update(&context, bytes.baseAddress, bytes.count)
+                withUnsafeMutableBytes(of: &result.storage) {
+                    _ = CCryptoBoringSSL_SHA256_Final($0.baseAddress!.assumingMemoryBound(to: UInt8.self), &context)
+                }
+                return result
+            #else
+                // One contiguous update: swift-crypto's generic `update(data:)` walks a `DataProtocol` byte by byte.
+                var hasher = SHA256()
+                withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
+                hasher.update(bufferPointer: bytes)
+                return TreeHash(digest: hasher.finalize())
+            #endif
         }
     }
 
@@ -83,9 +108,18 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
             UInt64(1).bigEndian, left.storage, right.storage
         )
         return withUnsafeBytes(of: &buffer) { raw in
-            var hasher = SHA256()
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[7..<72]))
-            return TreeHash(digest: hasher.finalize())
+            #if canImport(CCryptoBoringSSL)
+                var result = TreeHash(storage: (0, 0, 0, 0))
+                withUnsafeMutableBytes(of: &result.storage) {
+                    _ = CCryptoBoringSSL_SHA256(
+                        raw.baseAddress! + 7, 65, $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+                return result
+            #else
+                var hasher = SHA256()
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[7..<72]))
+                return TreeHash(digest: hasher.finalize())
+            #endif
         }
     }
 
