@@ -28,7 +28,8 @@ struct RelatedProfileTests {
                 agents: [
                     .init(vestText: "Police ICE", badge: "41 27", plateNumber: "il 7k-42x"), .init(badge: "4127"),
                 ]))
-        // "agentes" twice, "a" too short: four distinct words.
+        // "agentes" twice, "a" and "vez" too short: five distinct words (agentes, enmascarados, detuvieron,
+        // perez, otra).
         #expect(profile.words.count == 5 && profile.words == profile.words.sorted())
         #expect(Set(profile.words).count == profile.words.count)
         #expect(profile.plates == ["IL7K42X"] && profile.badges == ["4127"] && profile.vestTexts == ["POLICEICE"])

@@ -19,28 +19,51 @@ public enum TextFolding {
         let prime: UInt64 = 0x100_0000_01b3
         var hash = offset
         var length = 0
-        func add(_ scalar: Unicode.Scalar) {
-            hash = (hash ^ UInt64(scalar.value)) &* prime
-            length += 1
-        }
-        func finish() {
-            if length > 0 { body(hash, length) }
-            hash = offset
-            length = 0
-        }
+        fold(
+            text,
+            scalar: {
+                hash = (hash ^ UInt64($0.value)) &* prime
+                length += 1
+            },
+            wordEnd: {
+                if length > 0 { body(hash, length) }
+                hash = offset
+                length = 0
+            })
+    }
+
+    /// Words of letters and digits, folded, in order.
+    public static func words(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = String.UnicodeScalarView()
+        fold(
+            text, scalar: { current.append($0) },
+            wordEnd: {
+                if !current.isEmpty {
+                    words.append(String(current))
+                    current = String.UnicodeScalarView()
+                }
+            })
+        return words
+    }
+
+    /// The folding itself, shared by `words` and `forEachWord`: `scalar` gets each folded scalar of a word (lower
+    /// case, accents dropped or folded by the table), `wordEnd` each boundary (anything but a letter or digit, and
+    /// the end of the text; it may come with no word before it).
+    private static func fold(_ text: String, scalar add: (Unicode.Scalar) -> Void, wordEnd: () -> Void) {
         for scalar in text.unicodeScalars {
             if scalar.isASCII {
                 switch scalar.value {
                 case 0x41...0x5A: add(Unicode.Scalar(scalar.value + 0x20)!)
                 case 0x61...0x7A, 0x30...0x39: add(scalar)
-                default: finish()
+                default: wordEnd()
                 }
                 continue
             }
             let properties = scalar.properties
-            if properties.generalCategory == .nonspacingMark { continue }
+            if properties.generalCategory == .nonspacingMark { continue }  // a combining accent: dropped
             guard properties.isAlphabetic || properties.numericType == .decimal else {
-                finish()
+                wordEnd()
                 continue
             }
             for lower in properties.lowercaseMapping.unicodeScalars
@@ -48,40 +71,6 @@ public enum TextFolding {
                 add(table[lower] ?? lower)
             }
         }
-        finish()
-    }
-
-    /// Words of letters and digits, folded, in order.
-    public static func words(_ text: String) -> [String] {
-        var words: [String] = []
-        var current = String.UnicodeScalarView()
-        func finish() {
-            if !current.isEmpty {
-                words.append(String(current))
-                current = String.UnicodeScalarView()
-            }
-        }
-        for scalar in text.unicodeScalars {
-            if scalar.isASCII {
-                switch scalar.value {
-                case 0x41...0x5A: current.append(Unicode.Scalar(scalar.value + 0x20)!)
-                case 0x61...0x7A, 0x30...0x39: current.append(scalar)
-                default: finish()
-                }
-                continue
-            }
-            let properties = scalar.properties
-            if properties.generalCategory == .nonspacingMark { continue }  // a combining accent: dropped
-            guard properties.isAlphabetic || properties.numericType == .decimal else {
-                finish()
-                continue
-            }
-            for lower in properties.lowercaseMapping.unicodeScalars
-            where lower.properties.generalCategory != .nonspacingMark {
-                current.append(table[lower] ?? lower)
-            }
-        }
-        finish()
-        return words
+        wordEnd()
     }
 }

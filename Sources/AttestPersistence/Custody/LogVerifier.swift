@@ -462,6 +462,20 @@ extension LogVerifier {
                 coverage: &coverage)
         }
 
+        /// Hashes and checks an entry read through SQLKit.
+        mutating func add(_ row: CustodyLedger.StoredEntry) {
+            var (entry, kind, recordID) = (row.entry, row.kind, row.recordID)
+            entry.withUTF8 { entry in
+                kind.withUTF8 { kind in
+                    recordID.withUTF8 {
+                        add(
+                            index: row.index, entry: UnsafeRawBufferPointer(entry), kind: UnsafeRawBufferPointer(kind),
+                            recordID: UnsafeRawBufferPointer($0))
+                    }
+                }
+            }
+        }
+
         /// Adds the hashes `level(l, positions)` returns for every level of the tree up to the page's end.
         mutating func addLevels(_ level: (Int, Range<UInt64>) throws -> [TreeHash?]) rethrows {
             let end = start + UInt64(leaves.count)
@@ -548,18 +562,7 @@ extension LogVerifier {
                 return page
             }
             var page = Page(range)
-            for row in try await ledger.entries(range) {
-                var (entry, kind, recordID) = (row.entry, row.kind, row.recordID)
-                entry.withUTF8 { entry in
-                    kind.withUTF8 { kind in
-                        recordID.withUTF8 {
-                            page.add(
-                                index: row.index, entry: UnsafeRawBufferPointer(entry),
-                                kind: UnsafeRawBufferPointer(kind), recordID: UnsafeRawBufferPointer($0))
-                        }
-                    }
-                }
-            }
+            for row in try await ledger.entries(range) { page.add(row) }
             var levels: [[TreeHash?]] = []
             for level in Page.levels(upTo: range.upperBound) {
                 let positions = Page.positions(level: level, of: range)

@@ -62,17 +62,15 @@ extension ReportMapping {
         return "CASE WHEN related_profile IS NULL OR \(otherVersion) THEN content_json END"
     }
 
-    /// A candidate's profile from its stored form, or recomputed from its content when the stored one is missing
-    /// or of another version.
-    static func profile(stored: UnsafeRawBufferPointer?, content: String?, reference: String) throws
+    /// A candidate's profile: recomputed from its content when the query selected it (`contentWithoutProfile`:
+    /// the stored profile is missing or of another version), otherwise the stored one, decoded (nil when damaged).
+    static func profile(stored: RelatedReports.Profile?, content: String?, reference: String) throws
         -> RelatedReports.Profile
     {
         if let content {
             return RelatedReports.Profile(try decodeContent(content))
         }
-        guard let stored, let profile = RelatedReports.Profile(encoded: stored) else {
-            throw PersistenceError.corruptRow("reports \(reference) (related_profile)")
-        }
-        return profile
+        guard let stored else { throw PersistenceError.corruptRow("reports \(reference) (related_profile)") }
+        return stored
     }
 }

@@ -306,15 +306,10 @@ enum ReportMapping {
                 let received = row.column("received_at")?.double, let start = row.column("occurred_start")?.double,
                 let end = row.column("occurred_end")?.double
             else { throw PersistenceError.corruptRow("reports (candidate)") }
-            let profile: RelatedReports.Profile
-            if case .blob(let stored) = row.column("related_profile") {
-                profile = try stored.withUnsafeReadableBytes {
-                    try Self.profile(stored: $0, content: row.column("content_json")?.string, reference: referenceText)
-                }
-            } else {
-                profile = try Self.profile(
-                    stored: nil, content: row.column("content_json")?.string, reference: referenceText)
-            }
+            let profile = try Self.profile(
+                stored: row.column("related_profile")?.blob?.withUnsafeReadableBytes {
+                    RelatedReports.Profile(encoded: $0)
+                }, content: row.column("content_json")?.string, reference: referenceText)
             return RelatedReports.Candidate(
                 id: Identifier(id), reference: reference, status: status,
                 receivedAt: Date(timeIntervalSince1970: received), start: Date(timeIntervalSince1970: start),
@@ -339,14 +334,9 @@ enum ReportMapping {
         return try await query.all(decoding: Row.self).map { row in
             guard let reference = ReportReference(row.reference), let status = TriageStatus(rawValue: row.status)
             else { throw PersistenceError.corruptRow("reports \(row.reference)") }
-            let profile: RelatedReports.Profile
-            if let stored = row.related_profile {
-                profile = try stored.withUnsafeBytes {
-                    try Self.profile(stored: $0, content: row.content_json, reference: row.reference)
-                }
-            } else {
-                profile = try Self.profile(stored: nil, content: row.content_json, reference: row.reference)
-            }
+            let profile = try Self.profile(
+                stored: row.related_profile.flatMap { RelatedReports.Profile(encoded: $0) }, content: row.content_json,
+                reference: row.reference)
             return RelatedReports.Candidate(
                 id: Identifier(row.id), reference: reference, status: status, receivedAt: row.received_at,
                 start: row.occurred_start, end: row.occurred_end, area: row.area, profile: profile)
