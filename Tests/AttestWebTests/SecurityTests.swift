@@ -33,6 +33,31 @@ struct SecurityTests {
         }
     }
 
+    @Test("The bundled stylesheet and script are served from memory with an ETag; nothing else is")
+    func staticFiles() async throws {
+        try await withAttest { harness in
+            var browser = Browser(harness.app)
+            let bundled = AttestResources.directory.appendingPathComponent("Public/css/attest.css")
+            let css = try await browser.get("/css/attest.css")
+            #expect(css.status == .ok)
+            #expect(css.headers.contentType?.subType == "css")
+            #expect(css.body.string == (try String(contentsOf: bundled, encoding: .utf8)))
+            let etag = try #require(css.headers.first(name: .eTag))
+            #expect(
+                try await browser.get("/css/attest.css", headers: [HTTPHeaders.Name.ifNoneMatch.description: etag])
+                    .status == .notModified)
+            #expect(try await browser.get("/css/attest.css", headers: ["If-None-Match": "\"other\""]).status == .ok)
+            #expect(try await browser.get("/js/attest.js").headers.contentType?.subType == "javascript")
+            for path in [
+                "/css/", "/css/missing.css", "/css/../js/attest.js", "/Public/css/attest.css", "/css/attest.css/",
+            ] {
+                #expect(try await browser.get(path).status == .notFound, "\(path)")
+            }
+            let post = try await browser.post("/css/attest.css", body: ByteBuffer(), contentType: "text/plain")
+            #expect(post.status == .notFound || post.status == .forbidden, "only GET and HEAD are served")
+        }
+    }
+
     @Test("Behind TLS, cookies are Secure with the __Host- prefix, SameSite and HttpOnly, and HSTS is sent")
     func secureCookies() async throws {
         try await withAttest(configure: { $0.publicURL = "https://attest.example.gov" }) { harness in
@@ -107,14 +132,14 @@ struct SecurityTests {
     func rateLimiterMemory() async throws {
         let limiter = RateLimiter(limitPerMinute: 2, random: SystemRandomSource())
         let now = Date()
-        #expect(await limiter.admit(client: "198.51.100.4", now: now) == nil)
-        #expect(await limiter.admit(client: "198.51.100.4", now: now) == nil)
-        #expect(await limiter.admit(client: "198.51.100.4", now: now) != nil)
-        #expect(await limiter.admit(client: "198.51.100.5", now: now) == nil, "clients are counted apart")
+        #expect(limiter.admit(client: "198.51.100.4", now: now) == nil)
+        #expect(limiter.admit(client: "198.51.100.4", now: now) == nil)
+        #expect(limiter.admit(client: "198.51.100.4", now: now) != nil)
+        #expect(limiter.admit(client: "198.51.100.5", now: now) == nil, "clients are counted apart")
         var state = ""
         dump(limiter, to: &state)  // every stored property, recursively
         #expect(state.contains("counts"), "the dump reaches the limiter's stored state")
         #expect(!state.contains("198.51.100") && !state.contains(Data("198.51.100.4".utf8).base64EncodedString()))
-        #expect(await limiter.admit(client: "198.51.100.4", now: now.addingTimeInterval(60)) == nil, "a new minute")
+        #expect(limiter.admit(client: "198.51.100.4", now: now.addingTimeInterval(60)) == nil, "a new minute")
     }
 }

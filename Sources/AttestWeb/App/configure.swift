@@ -97,7 +97,8 @@ public func configure(
             sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
         )
     )
-    // 10. Request handling: body limit, middleware (outermost first), routes.
+    // 10. Request handling: body limit, middleware (outermost first; all future-based, so a request starts no
+    //     task before its route's handler), routes.
     app.routes.defaultMaxBodySize = ByteCount(value: configuration.maxBodyBytes)
     app.middleware = Middlewares()
     app.middleware.use(RequestLogMiddleware())
@@ -105,7 +106,7 @@ public func configure(
     app.middleware.use(AttestErrorMiddleware())
     app.middleware.use(LanguageMiddleware())
     app.middleware.use(RateLimitMiddleware(trustProxy: configuration.trustProxy))
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+    app.middleware.use(try StaticFilesMiddleware(directory: resources.appendingPathComponent("Public")))
     try routes(app)
     // 11. Commands.
     app.asyncCommands.use(KeysCommand(), as: "keys")

@@ -2,7 +2,11 @@ import Vapor
 
 /// Turns every error into a response: structured JSON with a stable code under `/api/`, a localized HTML
 /// page elsewhere. Internal errors are logged (without request details) and shown as a generic message.
-struct AttestErrorMiddleware: AsyncMiddleware {
+///
+/// A plain (future-based) middleware, like the others here: Vapor runs each `AsyncMiddleware` as a task of its own,
+/// two thread hops per middleware and request, which cost submissions a measurable share of their throughput
+/// (docs/benchmarks.md). Only a failed request starts a task here, to render its page.
+struct AttestErrorMiddleware: Middleware {
     struct Body: Encodable {
         struct Details: Encodable {
             var code: String
@@ -12,45 +16,47 @@ struct AttestErrorMiddleware: AsyncMiddleware {
         var error: Details
     }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
-            let description = mapping.describe(error)
-            if description.status == .internalServerError {
-                request.logger.error("internal error: \(String(reflecting: type(of: error))): \(error)")
-            }
-            let response: Response
-            if request.url.path.hasPrefix("/api/") {
-                response = Response(status: description.status)
-                try response.content.encode(
-                    Body(
-                        error: .init(
-                            code: description.code, message: description.message,
-                            fields: description.fields.isEmpty ? nil : description.fields
-                        )
-                    ),
-                    as: .json
-                )
-            } else if request.url.path.hasPrefix("/log/") || request.url.path.hasPrefix(Paths.uploads) {
-                // Verifiers, tus clients and scripts read these: plain text, one line.
-                response = Response(status: description.status, body: .init(string: description.message + "\n"))
-                response.headers.contentType = HTTPMediaType(
-                    type: "text", subType: "plain", parameters: ["charset": "utf-8"])
-            } else {
-                response = try await Page.render(
-                    "error", title: description.message,
-                    content: ErrorPageContent(status: Int(description.status.code), message: description.message),
-                    for: request
-                ).encodeResponse(status: description.status, for: request)
-            }
-            if request.url.path.hasPrefix(Paths.uploads) { UploadsController.tusHeaders(&response.headers) }
-            for (name, value) in description.headers {
-                response.headers.replaceOrAdd(name: name, value: value)
-            }
-            return response
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapError { error in
+            request.eventLoop.makeFutureWithTask { try await Self.response(to: error, for: request) }
         }
+    }
+
+    private static func response(to error: any Error, for request: Request) async throws -> Response {
+        let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+        let description = mapping.describe(error)
+        if description.status == .internalServerError {
+            request.logger.error("internal error: \(String(reflecting: type(of: error))): \(error)")
+        }
+        let response: Response
+        if request.url.path.hasPrefix("/api/") {
+            response = Response(status: description.status)
+            try response.content.encode(
+                Body(
+                    error: .init(
+                        code: description.code, message: description.message,
+                        fields: description.fields.isEmpty ? nil : description.fields
+                    )
+                ),
+                as: .json
+            )
+        } else if request.url.path.hasPrefix("/log/") || request.url.path.hasPrefix(Paths.uploads) {
+            // Verifiers, tus clients and scripts read these: plain text, one line.
+            response = Response(status: description.status, body: .init(string: description.message + "\n"))
+            response.headers.contentType = HTTPMediaType(
+                type: "text", subType: "plain", parameters: ["charset": "utf-8"])
+        } else {
+            response = try await Page.render(
+                "error", title: description.message,
+                content: ErrorPageContent(status: Int(description.status.code), message: description.message),
+                for: request
+            ).encodeResponse(status: description.status, for: request)
+        }
+        if request.url.path.hasPrefix(Paths.uploads) { UploadsController.tusHeaders(&response.headers) }
+        for (name, value) in description.headers {
+            response.headers.replaceOrAdd(name: name, value: value)
+        }
+        return response
     }
 }
 
@@ -60,18 +66,23 @@ struct ErrorPageContent: Encodable {
 }
 
 /// Chooses the language of each request and remembers an explicit choice in a cookie.
-struct LanguageMiddleware: AsyncMiddleware {
+struct LanguageMiddleware: Middleware {
     static let cookieName = "attest_lang"
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            Self.rememberChoice(of: request, in: response)
+            return response
+        }
+    }
+
+    private static func rememberChoice(of request: Request, in response: Response) {
         if let chosen = try? request.query.get(String.self, at: "lang"), request.attest.languages.contains(chosen) {
             response.cookies[Self.cookieName] = HTTPCookies.Value(
                 string: chosen, maxAge: 365 * 86_400, path: "/", isSecure: request.attest.configuration.usesTLS,
                 isHTTPOnly: true, sameSite: .lax
             )
         }
-        return response
     }
 }
 

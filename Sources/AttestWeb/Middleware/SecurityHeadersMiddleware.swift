@@ -2,7 +2,7 @@ import Vapor
 
 /// Headers on every response: a strict Content-Security-Policy (own origin only, no inline script or style,
 /// no framing), no MIME sniffing, no referrer, no caching of pages that may show a report, HSTS behind TLS.
-struct SecurityHeadersMiddleware: AsyncMiddleware {
+struct SecurityHeadersMiddleware: Middleware {
     static let contentSecurityPolicy = [
         "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
         "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
@@ -10,8 +10,14 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
 
     let usesTLS: Bool
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            addHeaders(to: response, for: request)
+            return response
+        }
+    }
+
+    private func addHeaders(to response: Response, for request: Request) {
         let headers = [
             ("Content-Security-Policy", Self.contentSecurityPolicy),
             ("X-Content-Type-Options", "nosniff"),
@@ -30,16 +36,21 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         if !request.url.path.hasPrefix("/css/") && !request.url.path.hasPrefix("/js/") {
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         }
-        return response
     }
 }
 
 /// Logs one line per request: method, route pattern (never the raw path or query, which may carry a
 /// reference), status and duration. Never the client address.
-struct RequestLogMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct RequestLogMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = ContinuousClock.now
-        let response = try await next.respond(to: request)
+        return next.respond(to: request).map { response in
+            Self.log(response, of: request, since: start)
+            return response
+        }
+    }
+
+    private static func log(_ response: Response, of request: Request, since start: ContinuousClock.Instant) {
         let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "(no route)"
         let elapsed = ContinuousClock.now - start
         request.logger.info(
@@ -49,6 +60,5 @@ struct RequestLogMiddleware: AsyncMiddleware {
                     "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)"
             ]
         )
-        return response
     }
 }
