@@ -164,8 +164,8 @@ public actor InMemoryReportStore: ReportStore {
             }
         }
 
-        func insert(_ report: Report) async throws {
-            lock.withLock { state.reports.append(report) }
+        func insert(_ report: PreparedReport) async throws {
+            lock.withLock { state.reports.append(report.report) }
         }
 
         func insert(_ message: ThreadMessage) async throws {

@@ -113,13 +113,13 @@ struct FluentReportStoreTests {
                 try await services.store.transaction { unit in
                     let number = try await unit.nextNumber(in: "report-2026")
                     try await unit.insert(
-                        Report(
-                            id: Identifier(UUID()), reference: ReportReference(year: 2026, number: number),
-                            jurisdiction: "chicago", status: .received, receivedAt: harness.clock.now(),
-                            content: report.content, contentHash: try report.content.contentHash(), contact: nil,
-                            followUpCodeHash: "x", isSample: false
-                        )
-                    )
+                        PreparedReport(
+                            Report(
+                                id: Identifier(UUID()), reference: ReportReference(year: 2026, number: number),
+                                jurisdiction: "chicago", status: .received, receivedAt: harness.clock.now(),
+                                content: report.content, contentHash: try report.content.contentHash(), contact: nil,
+                                followUpCodeHash: "x", isSample: false
+                            )))
                     _ = try await unit.custodyLog.append(
                         CustodyEvent(
                             kind: .reportReceived, occurredAt: harness.clock.now(), actor: "public",
@@ -172,6 +172,61 @@ struct FluentReportStoreTests {
             #expect(rows.allSatisfy { Int($0.record_id.dropFirst(5))! % 3 != 0 })
             let next = try await store.transaction { unit in try await unit.nextNumber(in: "group-test") }
             #expect(next == 21, "failed units' numbers were rolled back")
+        }
+    }
+
+    @Test(
+        "SQLite: the committer's own connection notices other connections' commits and hands units that need one to Fluent"
+    )
+    func writerConnection() async throws {
+        try await withAttest(postgres: false) { harness in
+            let services = harness.app.attest
+            let file = try #require(services.configuration.database.sqliteFile)
+            // A second store on the same file: its own committer and connection, as another process would have.
+            let other = FluentReportStore(
+                database: { harness.app.db }, cipher: services.store.cipher, random: SystemRandomSource(),
+                isSQLite: true, sqliteFile: file)
+            let submitElsewhere = SubmitReport(
+                store: other, clock: harness.clock, random: SystemRandomSource(), validator: services.validator)
+            let first = try await services.submitReport.execute(.init(submission: .minimal()))
+            let firstID = try #require(try await services.store.report(reference: first.reference)).id
+            let before = try #require(await services.store.groupCommitStatistics())
+            var references = [first.reference.description]
+            for round in 0..<6 {
+                references += try await withThrowingTaskGroup(of: String?.self) { group in
+                    for index in 0..<8 {
+                        group.addTask {
+                            let submit = index % 3 == 2 ? submitElsewhere : services.submitReport
+                            return try await submit.execute(.init(submission: .minimal(narrative: "\(round).\(index)")))
+                                .reference.description
+                        }
+                    }
+                    // A status change needs a Fluent connection (`setStatus` flushes the batch).
+                    group.addTask {
+                        try await services.store.transaction { unit in
+                            _ = try await unit.custodyLog.append(
+                                CustodyEvent(
+                                    kind: .recordChanged, occurredAt: Date(), actor: "system",
+                                    recordID: "status:\(round)", contentHash: "00"))
+                            try await unit.setStatus(.screening, of: firstID)
+                        }
+                        return nil
+                    }
+                    return try await group.reduce(into: [String]()) { if let reference = $1 { $0.append(reference) } }
+                }
+            }
+            #expect(Set(references) == Set((1...49).map { ReportReference(year: 2026, number: $0).description }))
+            let outcome = try await LogVerifier(ledger: services.ledger).verify()
+            #expect(outcome.discrepancies == [])
+            #expect(outcome.recordsChecked == 49)
+            #expect(try await services.ledger.entries(0..<200).count == 1 + 49 + 6)
+            let statistics = try #require(await services.store.groupCommitStatistics())
+            let elsewhere = try #require(await other.groupCommitStatistics())
+            // Had either connection reused counters or a frontier another one had moved on from, its batch would have
+            // been refused (a duplicate reference or custody index) and retried on Fluent: counted here.
+            #expect(statistics.failedBatches == before.failedBatches && elsewhere.failedBatches == 0)
+            #expect(statistics.unitsOnConnection - before.unitsOnConnection == 6, "the status changes, and only they")
+            #expect(statistics.units - before.units == 6 * 6 && elsewhere.units == 6 * 2)
         }
     }
 

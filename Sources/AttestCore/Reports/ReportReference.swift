@@ -48,6 +48,12 @@ enum YearlyReference {
     }
 
     static func format(prefix: String, year: Int, number: Int) -> String {
-        prefix + String(format: "-%04d-%06d", year, number)
+        // Not `String(format:)`, which goes through Foundation's locale-aware formatter (every submission
+        // formats its reference inside the serial write path).
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value.magnitude)
+            return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return prefix + "-" + padded(year, 4) + "-" + padded(number, 6)
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 public protocol ReportUnitOfWork: Sendable {
     /// The next number in the named sequence (1, 2, 3, …), e.g. `report-2026` for references.
     func nextNumber(in sequence: String) async throws -> Int
-    /// Stores a new report.
-    func insert(_ report: Report) async throws
+    /// Stores a new report (prepared by `ReportStore.prepare`).
+    func insert(_ report: PreparedReport) async throws
     /// Stores a new thread message.
     func insert(_ message: ThreadMessage) async throws
     /// Changes a report's triage status.
@@ -27,6 +27,11 @@ public protocol ReportUnitOfWork: Sendable {
 
 /// Reports, their threads and their custody entries.
 public protocol ReportStore: Sendable {
+    /// Does, before the transaction, what storing a new report needs that its number does not change: sealing
+    /// its contact details, deriving what search and suggestions index. Transactions may be serial (SQLite has
+    /// one writer); this runs in each request, in parallel. `report`'s reference is replaced in the transaction
+    /// (`PreparedReport.numbered`). The default prepares nothing.
+    func prepare(_ report: Report) throws -> PreparedReport
     /// Runs `work` in one transaction: committed when it returns, rolled back when it throws. An
     /// implementation may run `work` again after rolling it back (a batch retried unit by unit), so `work`
     /// must act only through the unit of work it is given.
@@ -50,4 +55,27 @@ public protocol ReportStore: Sendable {
     /// Real (not sample) reports whose time windows overlap `window`, at most `limit`: candidates for
     /// related-report suggestions.
     func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate]
+}
+
+extension ReportStore {
+    public func prepare(_ report: Report) throws -> PreparedReport { PreparedReport(report) }
+}
+
+/// A new report, with what its store worked out for it before the transaction (see `ReportStore.prepare`).
+public struct PreparedReport: Sendable {
+    public private(set) var report: Report
+    /// The store's own form of the report, or nil.
+    public let stored: (any Sendable)?
+
+    public init(_ report: Report, stored: (any Sendable)? = nil) {
+        self.report = report
+        self.stored = stored
+    }
+
+    /// The same report under `reference` (numbers are taken inside the transaction).
+    public func numbered(_ reference: ReportReference) -> PreparedReport {
+        var numbered = self
+        numbered.report.reference = reference
+        return numbered
+    }
 }

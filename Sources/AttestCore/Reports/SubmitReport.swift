@@ -62,15 +62,18 @@ public struct SubmitReport: Sendable {
         let jurisdiction = validator.jurisdiction.code
         let evidenceLimits = self.evidenceLimits
         let random = self.random
+        // Numbered in the transaction; everything else about the stored report is worked out here, in parallel
+        // with other requests.
+        let prepared = try store.prepare(
+            Report(
+                id: id, reference: ReportReference(year: year, number: 0), jurisdiction: jurisdiction,
+                status: .received, receivedAt: now, content: output.content, contentHash: contentHash,
+                canonicalContent: canonicalContent, contact: output.contact, followUpCodeHash: code.hash,
+                isSample: input.isSample
+            ))
         return try await store.transaction { unit in
             let reference = ReportReference(year: year, number: try await unit.nextNumber(in: "report-\(year)"))
-            let report = Report(
-                id: id, reference: reference, jurisdiction: jurisdiction, status: .received, receivedAt: now,
-                content: output.content, contentHash: contentHash, canonicalContent: canonicalContent,
-                contact: output.contact,
-                followUpCodeHash: code.hash, isSample: input.isSample
-            )
-            try await unit.insert(report)
+            try await unit.insert(prepared.numbered(reference))
             let custody = try await unit.custodyLog.append(
                 CustodyEvent(
                     kind: .reportReceived, occurredAt: now, actor: "public", recordID: "report:\(reference)",

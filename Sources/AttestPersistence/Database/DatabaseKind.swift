@@ -33,6 +33,12 @@ public enum DatabaseKind: Sendable, Equatable {
         return .postgres(url: databaseURL, searchPath: nil)
     }
 
+    /// The SQLite database file, if this is one.
+    public var sqliteFile: URL? {
+        if case .sqliteFile(let url) = self { return url }
+        return nil
+    }
+
     public var isSQLite: Bool {
         if case .postgres = self { return false }
         return true

@@ -7,8 +7,14 @@ import Foundation
 /// that is one fsync of the write-ahead log for the whole batch instead of one per report, which is what lets
 /// every acknowledged report be on disk without capping throughput at the disk's fsync rate.
 ///
-/// A unit of work that throws gets its own error and the others still commit (see `commit`). If the commit
-/// itself fails, every unit in the batch gets the error: nothing is acknowledged that was not committed.
+/// On an SQLite file the batch runs on the committer's own connection (`SQLiteWriter`), on its own thread
+/// (`WriterExecutor`): units that only add rows, number them and append to the custody log — a report
+/// submitted, a supplement — never leave that thread. A unit that needs a Fluent connection (it calls
+/// `SQLiteBatch.flush`) is undone and run after the batch in a Fluent transaction, as every unit is on an
+/// in-memory database.
+///
+/// A unit of work that throws gets its own error and the others still commit. If the commit itself fails,
+/// every unit in the batch gets the error: nothing is acknowledged that was not committed.
 actor GroupCommitter {
     typealias Work = @Sendable (any Database, SQLiteBatch) async throws -> any Sendable
 
@@ -20,11 +26,25 @@ actor GroupCommitter {
     private let database: @Sendable () -> any Database
     private let synchronous: String
     private let maxBatch: Int
+    /// The database file, when the committer has a connection of its own.
+    private let path: String?
+    private var writer: (SQLiteWriter, SQLiteBatch)?
     private var pending: [Job] = []
     private var isDraining = false
+    /// What happened so far (see `GroupCommitStatistics`).
+    private(set) var statistics = GroupCommitStatistics()
 
-    init(database: @escaping @Sendable () -> any Database, synchronous: String, maxBatch: Int = 256) {
+    /// The committer runs on its own thread (see `WriterExecutor`).
+    private let executor = WriterExecutor(name: "attest-writer")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// - Parameter path: the SQLite file, for a connection of the committer's own; nil for an in-memory
+    ///   database, which only Fluent's connection can reach.
+    init(
+        database: @escaping @Sendable () -> any Database, path: String?, synchronous: String, maxBatch: Int = 256
+    ) {
         self.database = database
+        self.path = path
         self.synchronous = synchronous
         self.maxBatch = maxBatch
     }
@@ -35,7 +55,9 @@ actor GroupCommitter {
             pending.append(Job(work: work, continuation: continuation))
             if !isDraining {
                 isDraining = true
-                Task { await self.drain() }
+                // Units of work are nonisolated async closures: with this preference they run on the writer
+                // thread too, instead of hopping to the shared pool and back for each one.
+                Task(executorPreference: executor) { await self.drain() }
             }
         }
     }
@@ -44,9 +66,55 @@ actor GroupCommitter {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
-            await Self.commit(batch, on: database(), synchronous: synchronous)
+            if let path {
+                await commitOnWriter(batch, path: path)
+            } else {
+                await Self.commit(batch, on: database(), synchronous: synchronous)
+            }
         }
         isDraining = false
+    }
+
+    /// Runs the batch on the committer's own connection. Units that need a Fluent connection, and every unit of a
+    /// batch whose rows or commit were refused, run afterwards through `commit` (one by one, for the latter).
+    private func commitOnWriter(_ batch: [Job], path: String) async {
+        var done: [(Job, any Sendable)] = []
+        var later: [Job] = []
+        var remaining = batch[...]
+        do {
+            if writer == nil {
+                let connection = try SQLiteWriter(path: path, synchronous: synchronous)
+                writer = (connection, SQLiteBatch(writer: connection))
+            }
+            let (connection, rows) = writer!
+            if try !connection.begin() { rows.forget() }
+            let database = database()
+            while let job = remaining.popFirst() {
+                let mark = rows.mark()
+                do {
+                    done.append((job, try await job.work(database, rows)))
+                } catch is SQLiteBatch.NeedsConnection {
+                    rows.restore(mark)
+                    later.append(job)
+                } catch {
+                    rows.restore(mark)
+                    job.continuation.resume(throwing: error)
+                }
+            }
+            try rows.write()
+            try connection.commit()
+            statistics.batches += 1
+            statistics.units += done.count
+            for (job, value) in done { job.continuation.resume(returning: value) }
+        } catch {
+            // A row refused (one unit's fault) or the commit failed: nothing of this transaction was stored.
+            statistics.failedBatches += 1
+            writer?.0.rollback()
+            writer?.1.forget()
+            later = done.map(\.0) + later + remaining
+        }
+        statistics.unitsOnConnection += later.count
+        if !later.isEmpty { await Self.commit(later, on: database(), synchronous: synchronous) }
     }
 
     private struct UnitFailed: Error {
@@ -79,21 +147,44 @@ actor GroupCommitter {
         try await database.withConnection { connection in
             guard let sql = connection as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
             try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
-            return try await connection.transaction { transaction in
-                let batch = SQLiteBatch(sql: transaction as! any SQLDatabase)
-                var values: [any Sendable] = []
-                values.reserveCapacity(works.count)
-                do {
-                    for work in works {
-                        values.append(try await work(transaction, batch))
-                    }
-                    // A row refused here (a broken constraint) is one unit's fault too: retry one by one.
-                    try await batch.flush()
-                } catch {
-                    throw UnitFailed(error: error)
+            // Another connection (the committer's own, another process's) may hold the write lock for a moment.
+            try await sql.raw("PRAGMA busy_timeout = 10000").run()
+            // The write lock first: in a deferred transaction (Fluent's) the first write fails with
+            // SQLITE_BUSY_SNAPSHOT, without waiting, when another connection committed after its first read.
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            let batch = SQLiteBatch(sql: sql)
+            var values: [any Sendable] = []
+            values.reserveCapacity(works.count)
+            do {
+                for work in works {
+                    values.append(try await work(connection, batch))
                 }
-                return values
+                // A row refused here (a broken constraint) is one unit's fault too: retry one by one.
+                try await batch.flush()
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw UnitFailed(error: error)
             }
+            do {
+                try await sql.raw("COMMIT").run()
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+            return values
         }
     }
+}
+
+/// How the SQLite group committer ran its units of work, since the store was created.
+public struct GroupCommitStatistics: Sendable, Equatable {
+    /// Transactions committed on the committer's own connection.
+    public var batches = 0
+    /// Units of work committed in them.
+    public var units = 0
+    /// Units that ran in a Fluent transaction instead: they needed a connection (`SQLiteBatch.flush`), or their
+    /// batch failed.
+    public var unitsOnConnection = 0
+    /// Batches whose rows or commit were refused; their units ran again one by one on a Fluent connection.
+    public var failedBatches = 0
 }

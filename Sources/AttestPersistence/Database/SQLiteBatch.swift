@@ -6,13 +6,34 @@ import Foundation
 
 /// What the SQLite writer accumulates while it runs one batch of units of work, written out just before the
 /// batch commits: the counters (report numbers, custody indexes) and the custody tree's frontier are kept in memory
-/// instead of being read and upserted per report, and new report and custody rows go out as multi-row inserts.
-/// That turns five statements per report into a few per batch.
+/// instead of being read and upserted per report, and new rows are inserted together. That turns five statements
+/// per report into a few per batch.
 ///
-/// Only the group committer's single SQLite writer uses this, one unit after another inside one transaction,
-/// so it needs no locking; it is `@unchecked Sendable` because it crosses `await`s within that one task.
+/// Two ways to the database. On the group committer's own connection (`SQLiteWriter`) the batch outlives its
+/// transaction: counters and frontier stay in memory for the next batch unless another connection committed in
+/// between, and a unit that needs a Fluent connection (`flush`) is told so with `NeedsConnection` and run again on
+/// one. In a Fluent transaction (`sql`), as before: everything is read once per transaction and `flush` writes.
+///
+/// Only the group committer uses this, one unit after another, so it needs no locking; it is
+/// `@unchecked Sendable` because it crosses `await`s within that one task.
 final class SQLiteBatch: @unchecked Sendable {
-    let sql: any SQLDatabase
+    private enum Storage {
+        case connection(any SQLDatabase)
+        case writer(SQLiteWriter)
+    }
+
+    /// Thrown by `flush` on the committer's own connection: the unit must run in a Fluent transaction.
+    struct NeedsConnection: Error {}
+
+    /// How far a batch had got, to undo one unit's work (`restore`).
+    struct Mark {
+        fileprivate var counters: [String: Int64]
+        fileprivate var touchedCounters: Set<String>
+        fileprivate var frontier: MerkleFrontier?
+        fileprivate var rows: [Int]
+    }
+
+    private let storage: Storage
     private var counters: [String: Int64] = [:]
     private var touchedCounters: Set<String> = []
     private var frontier: MerkleFrontier?
@@ -32,17 +53,28 @@ final class SQLiteBatch: @unchecked Sendable {
     /// Rows per INSERT statement (SQLite allows 250,000 bound values in this build; 23 × 200 is far below).
     static let rowsPerStatement = 200
 
+    /// A batch inside a Fluent transaction on `sql`.
     init(sql: any SQLDatabase) {
-        self.sql = sql
+        storage = .connection(sql)
+    }
+
+    /// A batch on the committer's own connection, for as long as the committer lives.
+    init(writer: SQLiteWriter) {
+        storage = .writer(writer)
     }
 
     /// The next value of counter `name` (the same numbering as `Sequences.next`).
     func next(_ name: String, first: Int64) async throws -> Int64 {
         if counters[name] == nil {
-            struct Row: Decodable { var value: Int64 }
-            let stored = try await sql.select().column("value").from("sequences")
-                .where("name", .equal, SQLBind(name)).first(decoding: Row.self)
-            counters[name] = stored?.value ?? (first - 1)
+            let stored: Int64?
+            switch storage {
+            case .connection(let sql):
+                struct Row: Decodable { var value: Int64 }
+                stored = try await sql.select().column("value").from("sequences")
+                    .where("name", .equal, SQLBind(name)).first(decoding: Row.self)?.value
+            case .writer(let writer): stored = try writer.counter(name)
+            }
+            counters[name] = stored ?? (first - 1)
         }
         let value = counters[name]! + 1
         counters[name] = value
@@ -52,7 +84,12 @@ final class SQLiteBatch: @unchecked Sendable {
 
     /// Appends a leaf to the custody tree, loading the frontier from storage the first time in this batch.
     func appendLeaf(_ leaf: TreeHash, at index: UInt64, completed: (TreeNode, TreeHash) -> Void) async throws {
-        if frontier == nil { frontier = try await CustodyStorage.frontier(size: index, on: sql) }
+        if frontier == nil {
+            switch storage {
+            case .connection(let sql): frontier = try await CustodyStorage.frontier(size: index, on: sql)
+            case .writer(let writer): frontier = try writer.frontier(size: index)
+            }
+        }
         guard frontier?.size == index else {
             throw PersistenceError.corruptRow("custody_hashes: frontier at \(frontier?.size ?? 0), appending \(index)")
         }
@@ -68,30 +105,84 @@ final class SQLiteBatch: @unchecked Sendable {
         custodyNodes += nodes
     }
 
-    /// Writes everything accumulated so far. Units that read tables the batch writes call this first.
+    /// Writes everything accumulated so far. Units that read tables the batch writes, or write with the unit's
+    /// Fluent database, call this first; on the committer's own connection it throws `NeedsConnection` instead.
     func flush() async throws {
-        guard let sqlite = sql as? any SQLiteDatabase else { throw PersistenceError.unsupportedDatabase }
-        try await Self.insert(into: "reports", columns: Self.reportColumns, rows: reportRows, on: sqlite)
-        try await Self.insert(into: "report_messages", columns: Self.messageColumns, rows: messageRows, on: sqlite)
-        try await Self.insert(
-            into: "report_identifiers", columns: ReportIdentifiers.columns, rows: identifierRows, on: sqlite)
-        try await Self.insert(
-            into: "custody_entries", columns: CustodyStorage.entryColumns, rows: custodyRows, on: sqlite)
-        try await Self.insert(
-            into: "custody_hashes", columns: CustodyStorage.hashColumns, rows: custodyNodes, on: sqlite)
+        guard case .connection(let sql) = storage, let sqlite = sql as? any SQLiteDatabase else {
+            throw NeedsConnection()
+        }
+        for (table, columns, rows) in pendingRows {
+            try await Self.insert(into: table, columns: columns, rows: rows, on: sqlite)
+        }
+        for (name, value) in pendingCounters {
+            try await sql.raw(
+                """
+                INSERT INTO sequences (name, value) VALUES (\(bind: name), \(bind: value))
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """
+            ).run()
+        }
+        clearPending()
+    }
+
+    /// On the committer's own connection: writes everything accumulated, inside the transaction `writer` has open.
+    func write() throws {
+        guard case .writer(let writer) = storage else { throw PersistenceError.unsupportedDatabase }
+        for (table, columns, rows) in pendingRows where !rows.isEmpty {
+            try writer.insert(into: table, columns: columns, rows: rows)
+        }
+        try writer.run(
+            "INSERT INTO sequences (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            rows: pendingCounters.map { [.text($0.name), .integer(Int($0.value))] })
+        clearPending()
+    }
+
+    /// Where this batch stands, before a unit runs.
+    func mark() -> Mark {
+        Mark(
+            counters: counters, touchedCounters: touchedCounters, frontier: frontier,
+            rows: pendingRows.map(\.rows.count))
+    }
+
+    /// Undoes everything since `mark` (a unit that failed, or that must run in a Fluent transaction).
+    func restore(_ mark: Mark) {
+        counters = mark.counters
+        touchedCounters = mark.touchedCounters
+        frontier = mark.frontier
+        reportRows.removeSubrange(mark.rows[0]...)
+        messageRows.removeSubrange(mark.rows[1]...)
+        identifierRows.removeSubrange(mark.rows[2]...)
+        custodyRows.removeSubrange(mark.rows[3]...)
+        custodyNodes.removeSubrange(mark.rows[4]...)
+    }
+
+    /// Forgets what was read from the database (another connection changed it, or a transaction failed).
+    func forget() {
+        clearPending()
+        counters = [:]
+        frontier = nil
+    }
+
+    /// In insertion order: a custody entry never lands without its record.
+    private var pendingRows: [(table: String, columns: [String], rows: [[SQLiteData]])] {
+        [
+            ("reports", Self.reportColumns, reportRows), ("report_messages", Self.messageColumns, messageRows),
+            ("report_identifiers", ReportIdentifiers.columns, identifierRows),
+            ("custody_entries", CustodyStorage.entryColumns, custodyRows),
+            ("custody_hashes", CustodyStorage.hashColumns, custodyNodes),
+        ]
+    }
+
+    private var pendingCounters: [(name: String, value: Int64)] {
+        touchedCounters.sorted().map { ($0, counters[$0]!) }
+    }
+
+    private func clearPending() {
         reportRows = []
         messageRows = []
         identifierRows = []
         custodyRows = []
         custodyNodes = []
-        for name in touchedCounters.sorted() {
-            try await sql.raw(
-                """
-                INSERT INTO sequences (name, value) VALUES (\(bind: name), \(bind: counters[name]!))
-                ON CONFLICT (name) DO UPDATE SET value = excluded.value
-                """
-            ).run()
-        }
         touchedCounters = []
     }
 

@@ -25,15 +25,30 @@ public struct FluentReportStore: ReportStore {
     /// - Parameters:
     ///   - database: gives the database to use (Fluent's connection pools are per event loop).
     ///   - isSQLite: whether writes must be serialised in process.
+    ///   - sqliteFile: the SQLite database file, if it is one: the group committer writes through a connection of
+    ///     its own (see `GroupCommitter`).
     public init(
         database: @escaping @Sendable () -> any Database, cipher: ContactCipher, random: any RandomSource,
-        isSQLite: Bool, sqliteSynchronous: SQLiteSynchronous = .full
+        isSQLite: Bool, sqliteFile: URL? = nil, sqliteSynchronous: SQLiteSynchronous = .full
     ) {
         self.database = database
         self.cipherBox = CipherBox(cipher)
         self.random = random
         self.committer =
-            isSQLite ? GroupCommitter(database: database, synchronous: sqliteSynchronous.rawValue) : nil
+            isSQLite
+            ? GroupCommitter(database: database, path: sqliteFile?.path, synchronous: sqliteSynchronous.rawValue)
+            : nil
+    }
+
+    /// On SQLite, the report's rows, sealed and encoded before its transaction (see `SQLiteReportRows`).
+    public func prepare(_ report: Report) throws -> PreparedReport {
+        guard committer != nil else { return PreparedReport(report) }
+        return PreparedReport(report, stored: try SQLiteReportRows(report, cipher: cipher))
+    }
+
+    /// How the SQLite group committer has run units of work so far; nil on PostgreSQL.
+    public func groupCommitStatistics() async -> GroupCommitStatistics? {
+        await committer?.statistics
     }
 
     /// The cipher in use.
@@ -195,16 +210,16 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     // Inserts go through SQLKit rather than `Model.create`: Fluent enumerates a model's properties by
     // reflection on every create, which cost more than the rest of a submission together (measured with
     // perf under wrk). The statements are dialect-neutral.
-    func insert(_ report: Report) async throws {
-        let keys = RelatedReports.indexKeys(of: report.content)
+    func insert(_ prepared: PreparedReport) async throws {
+        let report = prepared.report
         if let batch {
-            batch.addReport(try ReportMapping.sqliteValues(of: report, cipher: cipher))
-            batch.addIdentifiers(
-                keys.map {
-                    [.text(report.id.rawValue.uuidString), .text($0.kind), .text($0.value), $0.isWhole.sqliteData!]
-                })
+            var rows = try (prepared.stored as? SQLiteReportRows) ?? SQLiteReportRows(report, cipher: cipher)
+            rows.number(report.reference)
+            batch.addReport(rows.report)
+            batch.addIdentifiers(rows.identifiers)
             return
         }
+        let keys = RelatedReports.indexKeys(of: report.content)
         let values = try ReportMapping.values(of: report, cipher: cipher)
         try await sql.insert(into: ReportRecord.schema).columns(SQLiteBatch.reportColumns).values(values).run()
         try await ReportIdentifiers.insert(keys, of: report.id.rawValue, on: sql)
@@ -378,5 +393,27 @@ enum ReportMapping {
             id: Identifier(id), reportID: Identifier(record.reportID), author: author, body: record.body,
             createdAt: record.createdAt, contentHash: record.contentHash
         )
+    }
+}
+
+/// A new report's SQLite rows — the `reports` row, contact details sealed, and its identifier keys — built before
+/// its transaction, when everything but its reference is known (`number` fills that in).
+struct SQLiteReportRows: Sendable {
+    var report: [SQLiteData]
+    var identifiers: [[SQLiteData]]
+
+    init(_ report: Report, cipher: ContactCipher) throws {
+        self.report = try ReportMapping.sqliteValues(of: report, cipher: cipher)
+        let id = SQLiteData.text(report.id.rawValue.uuidString)
+        identifiers = RelatedReports.indexKeys(of: report.content).map {
+            [id, .text($0.kind), .text($0.value), $0.isWhole.sqliteData!]
+        }
+    }
+
+    /// Sets the reference columns (`SQLiteBatch.reportColumns` 1–3: reference, year, number).
+    mutating func number(_ reference: ReportReference) {
+        report[1] = .text(reference.description)
+        report[2] = .integer(reference.year)
+        report[3] = .integer(reference.number)
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+
+/// A thread of its own for one SQLite group committer: its actor and every unit of work it runs execute here,
+/// never on Swift's shared cooperative pool.
+///
+/// Why: the committer is the serial path every submission waits on. On the shared pool (as many threads as
+/// cores) each step of a batch — the committer resuming, a unit of work starting or ending — queued behind the
+/// request handlers filling that pool, so under load a batch took far longer than its work (docs/benchmarks.md).
+/// Here the committer's steps queue only behind each other, and its connection's blocking calls (an fsync at each
+/// commit) hold up no request.
+///
+/// One thread per committer, not one per process: a committer may block its thread waiting for SQLite's write lock
+/// (`busy_timeout`), which another committer on the same file must then be able to release.
+/// The thread ends when the executor is released. `@unchecked Sendable`: the queue is guarded by `condition`.
+final class WriterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+    private final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var jobs: [UnownedJob] = []
+        var isStopped = false
+    }
+
+    private let queue = Queue()
+
+    init(name: String) {
+        let queue = self.queue
+        let thread = Thread { [unowned self, queue] in
+            var ready: [UnownedJob] = []
+            while true {
+                queue.condition.lock()
+                while queue.jobs.isEmpty && !queue.isStopped { queue.condition.wait() }
+                if queue.jobs.isEmpty {
+                    queue.condition.unlock()
+                    return
+                }
+                swap(&ready, &queue.jobs)
+                queue.condition.unlock()
+                for job in ready {
+                    job.runSynchronously(
+                        isolatedTo: self.asUnownedSerialExecutor(), taskExecutor: self.asUnownedTaskExecutor())
+                }
+                ready.removeAll(keepingCapacity: true)
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    deinit {
+        queue.condition.lock()
+        queue.isStopped = true
+        queue.condition.signal()
+        queue.condition.unlock()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.condition.lock()
+        queue.jobs.append(job)
+        queue.condition.signal()
+        queue.condition.unlock()
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+}
