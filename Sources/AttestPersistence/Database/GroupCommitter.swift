@@ -49,6 +49,10 @@ actor GroupCommitter {
         self.maxBatch = maxBatch
     }
 
+    deinit {
+        executor.stop()
+    }
+
     /// Runs `work` in the next batch and returns its result once the batch is committed.
     func submit(_ work: @escaping Work) async throws -> any Sendable {
         try await withCheckedThrowingContinuation { continuation in

@@ -11,7 +11,8 @@ import Foundation
 ///
 /// One thread per committer, not one per process: a committer may block its thread waiting for SQLite's write lock
 /// (`busy_timeout`), which another committer on the same file must then be able to release.
-/// The thread ends when the executor is released. `@unchecked Sendable`: the queue is guarded by `condition`.
+/// The thread holds the executor until `stop()`, then ends once its queue is empty. `@unchecked Sendable`: the queue
+/// is guarded by `condition`.
 final class WriterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     private final class Queue: @unchecked Sendable {
         let condition = NSCondition()
@@ -23,7 +24,7 @@ final class WriterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
 
     init(name: String) {
         let queue = self.queue
-        let thread = Thread { [unowned self, queue] in
+        let thread = Thread { [self, queue] in
             var ready: [UnownedJob] = []
             while true {
                 queue.condition.lock()
@@ -45,7 +46,8 @@ final class WriterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
         thread.start()
     }
 
-    deinit {
+    /// Lets the thread end once every job queued so far has run (the committer is gone).
+    func stop() {
         queue.condition.lock()
         queue.isStopped = true
         queue.condition.signal()
