@@ -260,4 +260,109 @@ struct RelatedAcrossTimeTests {
             }
         }
     }
+
+    @Test(
+        "SQLite: full-text indexing happens between batches and before every search; updates and deletions of pending documents keep the index consistent"
+    )
+    func deferredIndexing() async throws {
+        try await withAttest(postgres: false) { harness in
+            let services = harness.app.attest
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            struct Count: Decodable { var count: Int }
+            func pending() async throws -> Int {
+                try await sql.raw("SELECT count(*) AS count FROM search_pending").first(decoding: Count.self)!.count
+            }
+            // More documents than one chunk, concurrently: the committer indexes them when it has nothing else to do.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<(SearchIndexer.chunk + 40) {
+                    group.addTask {
+                        _ = try await services.submitReport.execute(
+                            .init(submission: .minimal(narrative: "Agents at gate \(index) quxbatch")))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var waited = 0
+            while try await pending() > 0 && waited < 200 {
+                try await Task.sleep(for: .milliseconds(50))
+                waited += 1
+            }
+            #expect(try await pending() == 0, "indexed between batches, without a search")
+            // The committer may still try one more (empty) chunk; give it time to finish, so that what follows is
+            // left pending until a search.
+            try await Task.sleep(for: .milliseconds(300))
+            let statistics = try #require(await services.store.groupCommitStatistics())
+            #expect(statistics.searchIndexed >= SearchIndexer.chunk + 40)
+            let found = try await services.search.search(
+                try SearchQuery("quxbatch"), kinds: [.report], limit: 500)
+            #expect(found.count == SearchIndexer.chunk + 40)
+
+            // Documents written on a Fluent connection (as incidents and case files are) stay pending until a search
+            // indexes them first; changing or deleting a pending document must not touch the index.
+            @Sendable func document(_ body: String) -> SQLQueryString {
+                "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (randomblob(16), 'incident', 'I-2026-999999', \(bind: body))"
+            }
+            _ = try await services.store.write { database in
+                let sql = database as! any SQLDatabase
+                try await sql.raw(document("zorblat pending then changed")).run()
+                try await sql.raw(
+                    "UPDATE search_documents SET body = 'zorblat changed while pending' WHERE body LIKE 'zorblat pending%'"
+                ).run()
+                try await sql.raw(document("glimmerfox pending then deleted")).run()
+                try await sql.raw("DELETE FROM search_documents WHERE body LIKE 'glimmerfox%'").run()
+                try await sql.raw(document("quokkaline pending")).run()
+            }
+            #expect(try await pending() == 2)
+            let changed = try await services.search.search(
+                try SearchQuery("zorblat changed"), kinds: [.incident], limit: 5)
+            #expect(changed.map(\.reference) == ["I-2026-999999"], "a search indexes what is pending first")
+            #expect(try await pending() == 0)
+            #expect(
+                try await services.search.search(try SearchQuery("glimmerfox"), kinds: [.incident], limit: 5).isEmpty)
+            // Indexed documents changed and deleted through the same triggers.
+            _ = try await services.store.write { database in
+                let sql = database as! any SQLDatabase
+                try await sql.raw(
+                    "UPDATE search_documents SET body = 'quokkaline renamed' WHERE body = 'quokkaline pending'"
+                ).run()
+                try await sql.raw("DELETE FROM search_documents WHERE body LIKE 'zorblat%'").run()
+            }
+            #expect(try await services.search.search(try SearchQuery("zorblat"), kinds: [.incident], limit: 5).isEmpty)
+            #expect(
+                try await services.search.search(try SearchQuery("quokkaline renamed"), kinds: [.incident], limit: 5)
+                    .count == 1)
+            // FTS5 compares its index with the content table and throws on any difference.
+            try await sql.raw("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)").run()
+        }
+    }
+
+    @Test("SQLite: deferred indexing reverts to indexing in the transaction and back, losing no document")
+    func deferredIndexingMigration() async throws {
+        try await withAttest(postgres: false) { harness in
+            let services = harness.app.attest
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            struct Count: Decodable { var count: Int }
+            func indexed(_ word: String) async throws -> Int {
+                try await sql.raw("SELECT count(*) AS count FROM search_fts WHERE search_fts MATCH \(bind: word)")
+                    .first(decoding: Count.self)!.count
+            }
+            @Sendable func document(_ body: String) -> SQLQueryString {
+                "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (randomblob(16), 'incident', 'I-2026-999998', \(bind: body))"
+            }
+            // Pending when the revert runs: the same transaction, so nothing else can index it first.
+            _ = try await services.store.write { database in
+                try await (database as! any SQLDatabase).raw(document("plumbobs pending at revert")).run()
+                try await DeferSearchIndexing().revert(on: database)
+            }
+            #expect(try await indexed("plumbobs") == 1, "the revert indexes what was pending")
+            _ = try await services.store.write { database in
+                try await (database as! any SQLDatabase).raw(document("wompler after revert")).run()
+            }
+            #expect(try await indexed("wompler") == 1, "indexed in the writing transaction again")
+            _ = try await services.store.write { database in try await DeferSearchIndexing().prepare(on: database) }
+            _ = try await services.submitReport.execute(.init(submission: .minimal(narrative: "Agents near zintaro")))
+            #expect(try await services.search.search(try SearchQuery("zintaro"), kinds: [.report], limit: 5).count == 1)
+            try await sql.raw("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)").run()
+        }
+    }
 }

@@ -16,5 +16,6 @@ public enum AttestMigrations {
         CreateReportIdentifiers(),
         CreateOccurrenceWindowIndex(),
         AddRelatedProfiles(),
+        DeferSearchIndexing(),
     ]
 }

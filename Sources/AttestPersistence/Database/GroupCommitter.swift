@@ -31,6 +31,10 @@ actor GroupCommitter {
     private var writer: (SQLiteWriter, SQLiteBatch)?
     private var pending: [Job] = []
     private var isDraining = false
+    /// Documents this committer wrote that may still wait for full-text indexing (see `DeferSearchIndexing`).
+    private var unindexed = 1
+    /// Beyond this many, a chunk is indexed before the next batch even while submissions wait.
+    static let searchBacklog = 2_048
     /// What happened so far (see `GroupCommitStatistics`).
     private(set) var statistics = GroupCommitStatistics()
 
@@ -67,16 +71,42 @@ actor GroupCommitter {
     }
 
     private func drain() async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
-            if let path {
-                await commitOnWriter(batch, path: path)
+        while true {
+            if !pending.isEmpty && (unindexed < Self.searchBacklog || writer == nil) {
+                let batch = Array(pending.prefix(maxBatch))
+                pending.removeFirst(batch.count)
+                if let path {
+                    await commitOnWriter(batch, path: path)
+                } else {
+                    await Self.commit(batch, on: database(), synchronous: synchronous)
+                }
+            } else if unindexed > 0, writer != nil {
+                // Nothing waiting (or too much unindexed): one chunk of search indexing, then let submissions
+                // that arrived meanwhile queue up before the next step.
+                indexSearchOnWriter()
+                await Task.yield()
             } else {
-                await Self.commit(batch, on: database(), synchronous: synchronous)
+                break
             }
         }
         isDraining = false
+    }
+
+    /// Indexes one chunk of pending search documents on the committer's own connection, in a transaction of its
+    /// own. A failure is left for the next chunk or the next search (which indexes what is pending first).
+    private func indexSearchOnWriter() {
+        guard let (connection, rows) = writer else { return }
+        do {
+            if try !connection.begin() { rows.forget() }
+            let indexed = try connection.indexSearch(limit: SearchIndexer.chunk)
+            try connection.commit()
+            unindexed = indexed < SearchIndexer.chunk ? 0 : max(1, unindexed - indexed)
+            statistics.searchIndexed += indexed
+        } catch {
+            connection.rollback()
+            rows.forget()
+            unindexed = 0
+        }
     }
 
     /// Runs the batch on the committer's own connection. Units that need a Fluent connection, and every unit of a
@@ -105,8 +135,9 @@ actor GroupCommitter {
                     job.continuation.resume(throwing: error)
                 }
             }
-            try rows.write()
+            let searchable = try rows.write()
             try connection.commit()
+            unindexed += searchable
             statistics.batches += 1
             statistics.units += done.count
             for (job, value) in done { job.continuation.resume(returning: value) }
@@ -191,4 +222,6 @@ public struct GroupCommitStatistics: Sendable, Equatable {
     public var unitsOnConnection = 0
     /// Batches whose rows or commit were refused; their units ran again one by one on a Fluent connection.
     public var failedBatches = 0
+    /// Documents the committer moved into the full-text index between batches (see `DeferSearchIndexing`).
+    public var searchIndexed = 0
 }

@@ -126,8 +126,11 @@ final class SQLiteBatch: @unchecked Sendable {
     }
 
     /// On the committer's own connection: writes everything accumulated, inside the transaction `writer` has open.
-    func write() throws {
+    /// Returns how many rows it wrote that the search index will want (reports and messages).
+    @discardableResult
+    func write() throws -> Int {
         guard case .writer(let writer) = storage else { throw PersistenceError.unsupportedDatabase }
+        let searchable = reportRows.count + messageRows.count
         for (table, columns, rows) in pendingRows where !rows.isEmpty {
             try writer.insert(into: table, columns: columns, rows: rows)
         }
@@ -135,6 +138,7 @@ final class SQLiteBatch: @unchecked Sendable {
             "INSERT INTO sequences (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             rows: pendingCounters.map { [.text($0.name), .integer(Int($0.value))] })
         clearPending()
+        return searchable
     }
 
     /// Where this batch stands, before a unit runs.

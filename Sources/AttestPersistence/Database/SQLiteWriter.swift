@@ -159,6 +159,15 @@ final class SQLiteWriter: @unchecked Sendable {
         }
     }
 
+    /// Moves up to `limit` pending documents into the full-text index (`SearchIndexer`), inside the transaction
+    /// the caller opened; returns how many.
+    func indexSearch(limit: Int) throws -> Int {
+        for statement in SearchIndexer.statements {
+            try run(statement, rows: [[.integer(limit)]])
+        }
+        return Int(sqlite_nio_sqlite3_changes(db))
+    }
+
     // MARK: What the group committer reads
 
     /// The stored value of counter `name` (see `Sequences`), or nil.

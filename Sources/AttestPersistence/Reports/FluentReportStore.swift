@@ -51,6 +51,20 @@ public struct FluentReportStore: ReportStore {
         await committer?.statistics
     }
 
+    /// SQLite: indexes every search document still pending (see `DeferSearchIndexing`), so that a search that
+    /// follows sees everything committed before it. Nothing to do on PostgreSQL, or when nothing is pending.
+    public func indexPendingSearch() async throws {
+        guard committer != nil, let sql = database() as? any SQLDatabase else { return }
+        struct Row: Decodable { var pending: Bool }
+        guard
+            try await sql.raw("SELECT EXISTS (SELECT 1 FROM search_pending) AS pending").first(decoding: Row.self)?
+                .pending == true
+        else { return }
+        while try await write({ database in
+            try await SearchIndexer.indexPending(on: database as! any SQLDatabase, limit: 1_000)
+        }) > 1_000 {}
+    }
+
     /// The cipher in use.
     public var cipher: ContactCipher { cipherBox.value }
 

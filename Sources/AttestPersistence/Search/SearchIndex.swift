@@ -24,6 +24,23 @@ struct CreateSearchIndex: AsyncMigration {
             coalesce(json_extract(value, '$.plateNumber'), ''), ' ')
           FROM json_each(NEW.content_json, '$.agents.descriptions')), '')
         """
+    /// The triggers that keep FTS5 in step with `search_documents` in the writing transaction (replaced by
+    /// `DeferSearchIndexing`, whose revert restores them).
+    static let sqliteIndexTriggers = [
+        """
+        CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
+          INSERT INTO search_fts(rowid, body) VALUES (NEW.id, NEW.body); END
+        """,
+        """
+        CREATE TRIGGER search_documents_delete AFTER DELETE ON search_documents BEGIN
+          INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', OLD.id, OLD.body); END
+        """,
+        """
+        CREATE TRIGGER search_documents_update AFTER UPDATE ON search_documents BEGIN
+          INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', OLD.id, OLD.body);
+          INSERT INTO search_fts(rowid, body) VALUES (NEW.id, NEW.body); END
+        """,
+    ]
     static let sqliteIncidentText =
         "coalesce(NEW.place, '') || ' ' || coalesce(NEW.operation, '') || ' ' || coalesce(NEW.summary, '')"
     static let sqlitePartText =
@@ -73,19 +90,6 @@ struct CreateSearchIndex: AsyncMigration {
             CREATE INDEX search_documents_reference ON search_documents (reference)
             """,
             """
-            CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
-              INSERT INTO search_fts(rowid, body) VALUES (NEW.id, NEW.body); END
-            """,
-            """
-            CREATE TRIGGER search_documents_delete AFTER DELETE ON search_documents BEGIN
-              INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', OLD.id, OLD.body); END
-            """,
-            """
-            CREATE TRIGGER search_documents_update AFTER UPDATE ON search_documents BEGIN
-              INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', OLD.id, OLD.body);
-              INSERT INTO search_fts(rowid, body) VALUES (NEW.id, NEW.body); END
-            """,
-            """
             CREATE TRIGGER reports_search AFTER INSERT ON reports BEGIN
               INSERT INTO search_documents (source_id, kind, reference, body)
               VALUES (NEW.id, 'report', NEW.reference, \(Self.sqliteReportText)); END
@@ -114,7 +118,10 @@ struct CreateSearchIndex: AsyncMigration {
               UPDATE search_documents SET body = \(Self.sqlitePartText) WHERE source_id = NEW.id; END
             """,
         ]
-        for statement in statements { try await sql.raw(SQLQueryString(statement)).run() }
+        // The tables and their index, then FTS5's triggers, then the triggers that fill `search_documents`.
+        for statement in statements.prefix(3) + Self.sqliteIndexTriggers + statements.dropFirst(3) {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
         try await backfill(
             sql, report: Self.sqliteReportText, incident: Self.sqliteIncidentText,
             part: Self.sqlitePartText)
@@ -223,10 +230,17 @@ struct CreateSearchIndex: AsyncMigration {
 /// never reach the logs, even at trace level.
 public struct FluentSearchIndex: SearchIndex {
     let database: @Sendable (Logger) -> any Database
+    let catchUp: @Sendable () async throws -> Void
 
-    /// - Parameter database: gives a database that logs to the given logger.
-    public init(database: @escaping @Sendable (Logger) -> any Database) {
+    /// - Parameters:
+    ///   - database: gives a database that logs to the given logger.
+    ///   - catchUp: indexes what is still pending before each search (`FluentReportStore.indexPendingSearch`).
+    public init(
+        database: @escaping @Sendable (Logger) -> any Database,
+        catchUp: @escaping @Sendable () async throws -> Void = {}
+    ) {
         self.database = database
+        self.catchUp = catchUp
     }
 
     static let silent = Logger(label: "attest.search") { _ in SwiftLogNoOpLogHandler() }
@@ -239,6 +253,7 @@ public struct FluentSearchIndex: SearchIndex {
 
     public func search(_ query: SearchQuery, kinds: Set<SearchKind>, limit: Int) async throws -> [SearchHit] {
         guard !kinds.isEmpty, limit > 0 else { return [] }
+        try await catchUp()
         let sql = database(Self.silent) as! any SQLDatabase
         let kindList = SQLList(kinds.map(\.rawValue).sorted().map { SQLBind($0) })
         var rows: [Row]

@@ -75,9 +75,10 @@ public func configure(
         openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
         rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger,
         uploads: uploads, passwordHasher: try BcryptPasswordHasher(cost: configuration.bcryptCost),
-        search: FluentSearchIndex { [unowned app] logger in
-            app.databases.database(logger: logger, on: app.eventLoopGroup.any())!
-        }
+        search: FluentSearchIndex(
+            database: { [unowned app] logger in app.databases.database(logger: logger, on: app.eventLoopGroup.any())! },
+            catchUp: { try await store.indexPendingSearch() }
+        )
     )
     app.lifecycle.use(FirstStartSetupLink())
     app.lifecycle.use(

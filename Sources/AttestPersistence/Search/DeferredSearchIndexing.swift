@@ -1,0 +1,88 @@
+import FluentKit
+import FluentSQL
+
+/// SQLite: full-text indexing leaves the writing transaction. A new `search_documents` row is only noted in
+/// `search_pending`; `SearchIndexer` moves pending rows into `search_fts` in chunks — the group committer when it
+/// has nothing else to do (or when too many are waiting), and every search first, so a search never misses a
+/// document.
+///
+/// Why: FTS5 writes a segment for every statement that adds to it and merges segments as they pile up; inside each
+/// batch of submissions that was the largest share of the single writer's work and of its slowest batches
+/// (docs/benchmarks.md). Indexing a chunk of a hundred documents at once costs less per document, and happens
+/// between batches rather than inside them.
+///
+/// An update or deletion of a document still pending must not touch `search_fts` (FTS5 would be told to remove
+/// terms it never indexed, which corrupts an external-content index); the triggers check. PostgreSQL keeps its
+/// generated `tsvector`, updated in the writing transaction.
+struct DeferSearchIndexing: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "sqlite" else { return }
+        for statement in [
+            "CREATE TABLE search_pending (id INTEGER PRIMARY KEY)",
+            "DROP TRIGGER search_documents_insert",
+            "DROP TRIGGER search_documents_update",
+            "DROP TRIGGER search_documents_delete",
+            """
+            CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
+              INSERT INTO search_pending (id) VALUES (NEW.id); END
+            """,
+            """
+            CREATE TRIGGER search_documents_update AFTER UPDATE ON search_documents BEGIN
+              INSERT INTO search_fts (search_fts, rowid, body) SELECT 'delete', OLD.id, OLD.body
+                WHERE NOT EXISTS (SELECT 1 FROM search_pending WHERE id = OLD.id);
+              INSERT INTO search_fts (rowid, body) SELECT NEW.id, NEW.body
+                WHERE NOT EXISTS (SELECT 1 FROM search_pending WHERE id = NEW.id); END
+            """,
+            """
+            CREATE TRIGGER search_documents_delete AFTER DELETE ON search_documents BEGIN
+              INSERT INTO search_fts (search_fts, rowid, body) SELECT 'delete', OLD.id, OLD.body
+                WHERE NOT EXISTS (SELECT 1 FROM search_pending WHERE id = OLD.id);
+              DELETE FROM search_pending WHERE id = OLD.id; END
+            """,
+        ] {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "sqlite" else { return }
+        while try await SearchIndexer.indexPending(on: sql) > 0 {}
+        for statement in [
+            "DROP TRIGGER search_documents_insert",
+            "DROP TRIGGER search_documents_update",
+            "DROP TRIGGER search_documents_delete",
+            "DROP TABLE search_pending",
+        ] + CreateSearchIndex.sqliteIndexTriggers {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
+    }
+}
+
+/// Moves pending documents into SQLite's full-text index (see `DeferSearchIndexing`).
+enum SearchIndexer {
+    /// Documents per chunk: small enough that a submission arriving meanwhile waits a few milliseconds at most.
+    static let chunk = 128
+
+    /// The statements of one chunk, to run in one write transaction: index the oldest pending documents, then
+    /// forget them. `?1` is the chunk size.
+    static let statements = [
+        """
+        INSERT INTO search_fts (rowid, body)
+        SELECT d.id, d.body FROM search_documents d
+        WHERE d.id IN (SELECT id FROM search_pending ORDER BY id LIMIT ?1) ORDER BY d.id
+        """,
+        "DELETE FROM search_pending WHERE id IN (SELECT id FROM search_pending ORDER BY id LIMIT ?1)",
+    ]
+
+    /// Indexes one chunk on `sql`, inside the caller's write transaction; returns how many were pending before.
+    static func indexPending(on sql: any SQLDatabase, limit: Int = chunk) async throws -> Int {
+        struct Row: Decodable { var count: Int }
+        let pending =
+            try await sql.raw("SELECT count(*) AS count FROM search_pending").first(decoding: Row.self)?.count ?? 0
+        guard pending > 0 else { return 0 }
+        for statement in statements {
+            try await sql.raw(SQLQueryString(statement.replacingOccurrences(of: "?1", with: "\(limit)"))).run()
+        }
+        return pending
+    }
+}
