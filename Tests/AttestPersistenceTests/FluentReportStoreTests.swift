@@ -181,11 +181,11 @@ struct FluentReportStoreTests {
     func writerConnection() async throws {
         try await withAttest(postgres: false) { harness in
             let services = harness.app.attest
-            let file = try #require(services.configuration.database.sqliteFile)
+            try #require(services.configuration.database.sqliteFile != nil)
             // A second store on the same file: its own committer and connection, as another process would have.
             let other = FluentReportStore(
                 database: { harness.app.db }, cipher: services.store.cipher, random: SystemRandomSource(),
-                isSQLite: true, sqliteFile: file)
+                kind: services.configuration.database)
             let submitElsewhere = SubmitReport(
                 store: other, clock: harness.clock, random: SystemRandomSource(), validator: services.validator)
             let first = try await services.submitReport.execute(.init(submission: .minimal()))
@@ -243,7 +243,7 @@ struct FluentReportStoreTests {
                 database: { harness.app.db },
                 cipher: ContactCipher(
                     ring: try ContactKeyRing.file(at: keyFile, random: SystemRandomSource(), now: Date())),
-                random: SystemRandomSource(), isSQLite: !postgres
+                random: SystemRandomSource(), kind: harness.app.attest.configuration.database
             )
             let (newKey, rewritten) = try await RotateKeysCommand.rotate(services)
             #expect(rewritten == 1)

@@ -30,18 +30,34 @@ final class SQLiteBatch: @unchecked Sendable {
         fileprivate var counters: [String: Int64]
         fileprivate var touchedCounters: Set<String>
         fileprivate var frontier: MerkleFrontier?
-        fileprivate var rows: [Int]
+        fileprivate var rowCounts: [Int]
+    }
+
+    /// The tables a batch inserts into, in insertion order: a custody entry never lands without its record.
+    private enum Table: Int, CaseIterable {
+        case reports, messages, identifiers, custodyEntries, custodyHashes
+
+        var name: String {
+            ["reports", "report_messages", "report_identifiers", "custody_entries", "custody_hashes"][rawValue]
+        }
+
+        var columns: [String] {
+            switch self {
+            case .reports: SQLiteBatch.reportColumns
+            case .messages: SQLiteBatch.messageColumns
+            case .identifiers: ReportIdentifiers.columns
+            case .custodyEntries: CustodyStorage.entryColumns
+            case .custodyHashes: CustodyStorage.hashColumns
+            }
+        }
     }
 
     private let storage: Storage
     private var counters: [String: Int64] = [:]
     private var touchedCounters: Set<String> = []
     private var frontier: MerkleFrontier?
-    private var reportRows: [[SQLiteData]] = []
-    private var messageRows: [[SQLiteData]] = []
-    private var identifierRows: [[SQLiteData]] = []
-    private var custodyRows: [[SQLiteData]] = []
-    private var custodyNodes: [[SQLiteData]] = []
+    /// New rows, by `Table.rawValue`.
+    private var rows = Array(repeating: [[SQLiteData]](), count: Table.allCases.count)
 
     static let reportColumns = [
         "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
@@ -96,13 +112,13 @@ final class SQLiteBatch: @unchecked Sendable {
         frontier?.append(leaf, completed: completed)
     }
 
-    func addReport(_ values: [SQLiteData]) { reportRows.append(values) }
-    func addMessage(_ values: [SQLiteData]) { messageRows.append(values) }
-    func addIdentifiers(_ rows: [[SQLiteData]]) { identifierRows += rows }
+    func addReport(_ values: [SQLiteData]) { rows[Table.reports.rawValue].append(values) }
+    func addMessage(_ values: [SQLiteData]) { rows[Table.messages.rawValue].append(values) }
+    func addIdentifiers(_ identifiers: [[SQLiteData]]) { rows[Table.identifiers.rawValue] += identifiers }
 
     func addCustodyEntry(_ row: [SQLiteData], nodes: [[SQLiteData]]) {
-        custodyRows.append(row)
-        custodyNodes += nodes
+        rows[Table.custodyEntries.rawValue].append(row)
+        rows[Table.custodyHashes.rawValue] += nodes
     }
 
     /// Writes everything accumulated so far. Units that read tables the batch writes, or write with the unit's
@@ -111,8 +127,8 @@ final class SQLiteBatch: @unchecked Sendable {
         guard case .connection(let sql) = storage, let sqlite = sql as? any SQLiteDatabase else {
             throw NeedsConnection()
         }
-        for (table, columns, rows) in pendingRows {
-            try await Self.insert(into: table, columns: columns, rows: rows, on: sqlite)
+        for table in Table.allCases {
+            try await Self.insert(into: table.name, columns: table.columns, rows: rows[table.rawValue], on: sqlite)
         }
         for (name, value) in pendingCounters {
             try await sql.raw(
@@ -127,12 +143,11 @@ final class SQLiteBatch: @unchecked Sendable {
 
     /// On the committer's own connection: writes everything accumulated, inside the transaction `writer` has open.
     /// Returns how many rows it wrote that the search index will want (reports and messages).
-    @discardableResult
     func write() throws -> Int {
         guard case .writer(let writer) = storage else { throw PersistenceError.unsupportedDatabase }
-        let searchable = reportRows.count + messageRows.count
-        for (table, columns, rows) in pendingRows where !rows.isEmpty {
-            try writer.insert(into: table, columns: columns, rows: rows)
+        let searchable = rows[Table.reports.rawValue].count + rows[Table.messages.rawValue].count
+        for table in Table.allCases where !rows[table.rawValue].isEmpty {
+            try writer.insert(into: table.name, columns: table.columns, rows: rows[table.rawValue])
         }
         try writer.run(
             "INSERT INTO sequences (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -145,7 +160,7 @@ final class SQLiteBatch: @unchecked Sendable {
     func mark() -> Mark {
         Mark(
             counters: counters, touchedCounters: touchedCounters, frontier: frontier,
-            rows: pendingRows.map(\.rows.count))
+            rowCounts: rows.map(\.count))
     }
 
     /// Undoes everything since `mark` (a unit that failed, or that must run in a Fluent transaction).
@@ -153,11 +168,7 @@ final class SQLiteBatch: @unchecked Sendable {
         counters = mark.counters
         touchedCounters = mark.touchedCounters
         frontier = mark.frontier
-        reportRows.removeSubrange(mark.rows[0]...)
-        messageRows.removeSubrange(mark.rows[1]...)
-        identifierRows.removeSubrange(mark.rows[2]...)
-        custodyRows.removeSubrange(mark.rows[3]...)
-        custodyNodes.removeSubrange(mark.rows[4]...)
+        for (table, count) in mark.rowCounts.enumerated() { rows[table].removeSubrange(count...) }
     }
 
     /// Forgets what was read from the database (another connection changed it, or a transaction failed).
@@ -167,26 +178,12 @@ final class SQLiteBatch: @unchecked Sendable {
         frontier = nil
     }
 
-    /// In insertion order: a custody entry never lands without its record.
-    private var pendingRows: [(table: String, columns: [String], rows: [[SQLiteData]])] {
-        [
-            ("reports", Self.reportColumns, reportRows), ("report_messages", Self.messageColumns, messageRows),
-            ("report_identifiers", ReportIdentifiers.columns, identifierRows),
-            ("custody_entries", CustodyStorage.entryColumns, custodyRows),
-            ("custody_hashes", CustodyStorage.hashColumns, custodyNodes),
-        ]
-    }
-
     private var pendingCounters: [(name: String, value: Int64)] {
         touchedCounters.sorted().map { ($0, counters[$0]!) }
     }
 
     private func clearPending() {
-        reportRows = []
-        messageRows = []
-        identifierRows = []
-        custodyRows = []
-        custodyNodes = []
+        rows = rows.map { _ in [] }
         touchedCounters = []
     }
 

@@ -20,6 +20,12 @@ final class SQLiteWriter: @unchecked Sendable {
 
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// Multi-row inserts by table and row count, so a batch neither rebuilds nor rehashes their SQL.
+    private var inserts: [InsertKey: OpaquePointer] = [:]
+    private struct InsertKey: Hashable {
+        var table: String
+        var rows: Int
+    }
     /// `PRAGMA data_version` at the end of this connection's last transaction: it changes only when another
     /// connection commits.
     private var seenVersion: Int64?
@@ -81,12 +87,15 @@ final class SQLiteWriter: @unchecked Sendable {
     /// Runs `sql` once per row of binds (a prepared statement, cached).
     func run(_ sql: String, rows: [[SQLiteData]]) throws {
         let statement = try prepared(sql)
-        for row in rows {
-            try bind(row, to: statement)
-            defer { sqlite_nio_sqlite3_reset(statement) }
-            guard sqlite_nio_sqlite3_step(statement) == SQLITE_DONE else {
-                throw Failure(description: "\(sql): \(message)")
-            }
+        for row in rows { try step(statement, binds: row) }
+    }
+
+    /// Binds `binds` and runs `statement` to completion.
+    private func step(_ statement: OpaquePointer, binds: [SQLiteData]) throws {
+        try bind(binds, to: statement)
+        defer { sqlite_nio_sqlite3_reset(statement) }
+        guard sqlite_nio_sqlite3_step(statement) == SQLITE_DONE else {
+            throw Failure(description: "\(String(cString: sqlite_nio_sqlite3_sql(statement))): \(message)")
         }
     }
 
@@ -99,12 +108,19 @@ final class SQLiteWriter: @unchecked Sendable {
         while start < rows.count {
             var count = 128
             while count > rows.count - start { count /= 2 }
-            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-            let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-            let sql =
-                "INSERT INTO \"\(table)\" (\(names)) VALUES "
-                + Array(repeating: row, count: count).joined(separator: ", ")
-            try run(sql, rows: [rows[start..<(start + count)].flatMap { $0 }])
+            let key = InsertKey(table: table, rows: count)
+            let statement: OpaquePointer
+            if let cached = inserts[key] {
+                statement = cached
+            } else {
+                let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+                statement = try prepared(
+                    "INSERT INTO \"\(table)\" (\(names)) VALUES "
+                        + Array(repeating: row, count: count).joined(separator: ", "))
+                inserts[key] = statement
+            }
+            try step(statement, binds: rows[start..<(start + count)].flatMap { $0 })
             start += count
         }
     }

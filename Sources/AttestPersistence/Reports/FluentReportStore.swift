@@ -24,19 +24,18 @@ public struct FluentReportStore: ReportStore {
 
     /// - Parameters:
     ///   - database: gives the database to use (Fluent's connection pools are per event loop).
-    ///   - isSQLite: whether writes must be serialised in process.
-    ///   - sqliteFile: the SQLite database file, if it is one: the group committer writes through a connection of
-    ///     its own (see `GroupCommitter`).
+    ///   - kind: which database `database` is. On SQLite writes are serialised in process by the group committer,
+    ///     which on a file writes through a connection of its own (see `GroupCommitter`).
     public init(
         database: @escaping @Sendable () -> any Database, cipher: ContactCipher, random: any RandomSource,
-        isSQLite: Bool, sqliteFile: URL? = nil, sqliteSynchronous: SQLiteSynchronous = .full
+        kind: DatabaseKind, sqliteSynchronous: SQLiteSynchronous = .full
     ) {
         self.database = database
         self.cipherBox = CipherBox(cipher)
         self.random = random
         self.committer =
-            isSQLite
-            ? GroupCommitter(database: database, path: sqliteFile?.path, synchronous: sqliteSynchronous.rawValue)
+            kind.isSQLite
+            ? GroupCommitter(database: database, path: kind.sqliteFile?.path, synchronous: sqliteSynchronous.rawValue)
             : nil
     }
 

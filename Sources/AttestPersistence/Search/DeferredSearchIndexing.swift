@@ -1,5 +1,6 @@
 import FluentKit
 import FluentSQL
+import FluentSQLiteDriver
 
 /// SQLite: full-text indexing leaves the writing transaction. A new `search_documents` row is only noted in
 /// `search_pending`; `SearchIndexer` moves pending rows into `search_fts` in chunks — the group committer when it
@@ -80,8 +81,9 @@ enum SearchIndexer {
         let pending =
             try await sql.raw("SELECT count(*) AS count FROM search_pending").first(decoding: Row.self)?.count ?? 0
         guard pending > 0 else { return 0 }
+        guard let sqlite = sql as? any SQLiteDatabase else { throw PersistenceError.unsupportedDatabase }
         for statement in statements {
-            try await sql.raw(SQLQueryString(statement.replacingOccurrences(of: "?1", with: "\(limit)"))).run()
+            _ = try await sqlite.query(statement, [.integer(limit)])
         }
         return pending
     }

@@ -42,8 +42,7 @@ public func configure(
     // 5. The store, with the custody log's genesis entry.
     let store = FluentReportStore(
         database: { [unowned app] in app.db }, cipher: ContactCipher(ring: keyRing), random: random,
-        isSQLite: configuration.database.isSQLite, sqliteFile: configuration.database.sqliteFile,
-        sqliteSynchronous: configuration.sqliteSynchronous
+        kind: configuration.database, sqliteSynchronous: configuration.sqliteSynchronous
     )
     try await store.prepare(now: clock.now())
     // 6. The custody log's signing key (generated into the data directory on first run unless configured) and
