@@ -107,6 +107,20 @@ struct ReportContentCanonicalJSONTests {
             #expect(decoded == content)
         }
     }
+
+    @Test("Contact details written by hand are what the sorted JSONEncoder writes, and decode back")
+    func contactMatchesEncoder() throws {
+        let contacts = [
+            ContactDetails(),
+            ContactDetails(name: "Ana \"Nena\" Pérez\\ \u{1F600}", phone: "+1 312 555 0142"),
+            ContactDetails(name: "李\n明", email: "li@example.org", preferredLanguage: "zh"),
+        ]
+        for contact in contacts {
+            let handWritten = contact.canonicalJSON()
+            #expect(handWritten == String(decoding: try CanonicalJSON.encode(contact), as: UTF8.self))
+            #expect(try JSONDecoder().decode(ContactDetails.self, from: Data(handWritten.utf8)) == contact)
+        }
+    }
 }
 
 @Suite("Custody entries")

@@ -260,6 +260,15 @@ struct RelatedAcrossTimeTests {
             }
         }
     }
+}
+
+@Suite("Search indexing on SQLite")
+struct SearchIndexingTests {
+    /// The `count` column of the first row of `query`.
+    private static func count(_ query: SQLQueryString, on sql: any SQLDatabase) async throws -> Int {
+        struct Count: Decodable { var count: Int }
+        return try await sql.raw(query).first(decoding: Count.self)!.count
+    }
 
     @Test(
         "SQLite: full-text indexing happens between batches and before every search; updates and deletions of pending documents keep the index consistent"
@@ -268,9 +277,8 @@ struct RelatedAcrossTimeTests {
         try await withAttest(postgres: false) { harness in
             let services = harness.app.attest
             let sql = try #require(harness.app.db as? any SQLDatabase)
-            struct Count: Decodable { var count: Int }
             func pending() async throws -> Int {
-                try await sql.raw("SELECT count(*) AS count FROM search_pending").first(decoding: Count.self)!.count
+                try await Self.count("SELECT count(*) AS count FROM search_pending", on: sql)
             }
             // More documents than one chunk, concurrently: the committer indexes them when it has nothing else to do.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -341,10 +349,9 @@ struct RelatedAcrossTimeTests {
         try await withAttest(postgres: false) { harness in
             let services = harness.app.attest
             let sql = try #require(harness.app.db as? any SQLDatabase)
-            struct Count: Decodable { var count: Int }
             func indexed(_ word: String) async throws -> Int {
-                try await sql.raw("SELECT count(*) AS count FROM search_fts WHERE search_fts MATCH \(bind: word)")
-                    .first(decoding: Count.self)!.count
+                try await Self.count(
+                    "SELECT count(*) AS count FROM search_fts WHERE search_fts MATCH \(bind: word)", on: sql)
             }
             @Sendable func document(_ body: String) -> SQLQueryString {
                 "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (randomblob(16), 'incident', 'I-2026-999998', \(bind: body))"
@@ -363,6 +370,49 @@ struct RelatedAcrossTimeTests {
             _ = try await services.submitReport.execute(.init(submission: .minimal(narrative: "Agents near zintaro")))
             #expect(try await services.search.search(try SearchQuery("zintaro"), kinds: [.report], limit: 5).count == 1)
             try await sql.raw("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)").run()
+        }
+    }
+
+    @Test(
+        "SQLite: FTS5 merges segments only in the bounded step after each chunk, and the revert restores its defaults"
+    )
+    func searchMerging() async throws {
+        try await withAttest(postgres: false) { harness in
+            let services = harness.app.attest
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            func count(_ query: SQLQueryString) async throws -> Int {
+                try await Self.count(query, on: sql)
+            }
+            func setting(_ name: String) async throws -> Int {
+                try await count("SELECT v AS count FROM search_fts_config WHERE k = \(bind: name)")
+            }
+            #expect(try await setting("automerge") == 0)
+            #expect(try await setting("usermerge") == 16)
+            // 40 chunks of documents, each indexed in a transaction of its own, as the committer does: without the
+            // merge step there would be a segment per chunk.
+            let chunks = 40
+            for chunk in 0..<chunks {
+                _ = try await services.store.write { database in
+                    let sql = database as! any SQLDatabase
+                    for index in 0..<SearchIndexer.chunk {
+                        let body = "agents vest \(chunk) badge \(index) quelbrin"
+                        try await sql.raw(
+                            "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (randomblob(16), 'incident', 'I-2026-999997', \(bind: body))"
+                        ).run()
+                    }
+                    _ = try await SearchIndexer.indexPending(on: sql)
+                }
+            }
+            let segments = try await count("SELECT count(DISTINCT segid) AS count FROM search_fts_idx")
+            #expect(segments < chunks / 2, "merged: \(segments) segments for \(chunks) chunks")
+            #expect(
+                try await count("SELECT count(*) AS count FROM search_fts WHERE search_fts MATCH 'quelbrin'")
+                    == chunks * SearchIndexer.chunk)
+            try await sql.raw("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)").run()
+            _ = try await services.store.write { database in try await TuneSearchMerging().revert(on: database) }
+            #expect(try await setting("automerge") == 4)
+            #expect(try await setting("usermerge") == 4)
+            #expect(try await setting("crisismerge") == 16)
         }
     }
 }

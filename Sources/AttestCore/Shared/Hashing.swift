@@ -66,12 +66,21 @@ public enum CanonicalJSON {
     /// A JSON string literal as RFC 8785 writes it: `"` and `\\` escaped, control characters as `\\b \\t \\n
     /// \\f \\r` or `\\u00xx`, everything else as it is.
     public static func quoted(_ string: String) -> String {
+        var output = ""
+        output.reserveCapacity(string.utf8.count + 2)
+        appendQuoted(string, to: &output)
+        return output
+    }
+
+    /// Appends `string` as `quoted(_:)` writes it.
+    public static func appendQuoted(_ string: String, to output: inout String) {
+        output += "\""
+        defer { output += "\"" }
         // Most strings need no escape: copy them whole instead of scalar by scalar (on every submission).
         if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + string + "\""
+            output += string
+            return
         }
-        var output = "\""
-        output.reserveCapacity(string.utf8.count + 2)
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -86,7 +95,6 @@ public enum CanonicalJSON {
             default: output.unicodeScalars.append(scalar)
             }
         }
-        return output + "\""
     }
 
     /// A JSON object of string members, keys sorted as RFC 8785 sorts them (by UTF-16 code units), without

@@ -17,5 +17,7 @@ public enum AttestMigrations {
         CreateOccurrenceWindowIndex(),
         AddRelatedProfiles(),
         DeferSearchIndexing(),
+        TuneSearchMerging(),
+
     ]
 }

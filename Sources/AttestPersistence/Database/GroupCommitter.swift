@@ -94,19 +94,26 @@ actor GroupCommitter {
 
     /// Indexes one chunk of pending search documents on the committer's own connection, in a transaction of its
     /// own. A failure is left for the next chunk or the next search (which indexes what is pending first).
+    ///
+    /// The chunk commits without waiting for the disk (`synchronous = NORMAL`): nothing acknowledged depends on it.
+    /// In WAL mode the next batch's synchronous commit makes it durable too; a crash before that loses only the
+    /// indexing, and the documents stay pending.
     private func indexSearchOnWriter() {
         guard let (connection, rows) = writer else { return }
         do {
-            if try !connection.begin() { rows.forget() }
-            let indexed = try connection.indexSearch(limit: SearchIndexer.chunk)
-            try connection.commit()
-            unindexed = indexed < SearchIndexer.chunk ? 0 : max(1, unindexed - indexed)
-            statistics.searchIndexed += indexed
+            try connection.withoutWaitingForDisk {
+                if try !connection.begin() { rows.forget() }
+                let indexed = try connection.indexSearch(limit: SearchIndexer.chunk)
+                try connection.commit()
+                unindexed = indexed < SearchIndexer.chunk ? 0 : max(1, unindexed - indexed)
+                statistics.searchIndexed += indexed
+            }
         } catch {
             connection.rollback()
             rows.forget()
             unindexed = 0
         }
+        if connection.isBroken { writer = nil }
     }
 
     /// Runs the batch on the committer's own connection. Units that need a Fluent connection, and every unit of a

@@ -164,7 +164,7 @@ public struct ContactCipher: Sendable {
 
     /// Encrypts `contact` under the active key, bound to `recordID`.
     public func seal(_ contact: ContactDetails, recordID: String) throws -> String {
-        try seal(bytes: try CanonicalJSON.encode(contact), recordID: recordID)
+        try seal(bytes: Data(contact.canonicalJSON().utf8), recordID: recordID)
     }
 
     /// Encrypts other personal or secret data (a staff member's TOTP secret) the same way.

