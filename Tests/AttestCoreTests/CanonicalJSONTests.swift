@@ -65,6 +65,50 @@ struct RFC3339FormattingTests {
             #expect(RFC3339.string(from: date) == expected, "\(seconds)")
         }
     }
+
+    @Test("Parsing with an offset by arithmetic agrees with Foundation's calendar, and round-trips the formatting")
+    func parsingAgreesWithCalendar() throws {
+        var generator = SystemRandomNumberGenerator()
+        let offsets = [0, -6 * 3_600, 5 * 3_600 + 30 * 60, -(9 * 3_600 + 30 * 60), 14 * 3_600, -(18 * 3_600)]
+        let fixed: [TimeInterval] = [0, -1, 951_782_400, 4_107_542_399, -2_208_988_800]
+        // From 1700 on: before the Gregorian reform Foundation's calendar is Julian, the arithmetic proleptic.
+        let random = (0..<2_000).map { _ in
+            TimeInterval(Int64.random(in: -8_500_000_000...10_000_000_000, using: &generator))
+        }
+        for (index, seconds) in (fixed + random).enumerated() {
+            let offset = offsets[index % offsets.count]
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(secondsFromGMT: offset)!
+            let date = Date(timeIntervalSince1970: seconds)
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let sign = offset < 0 ? "-" : "+"
+            let text = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d%@%02d:%02d", parts.year!, parts.month!, parts.day!,
+                parts.hour!, parts.minute!, parts.second!, sign, abs(offset) / 3_600, abs(offset) / 60 % 60
+            )
+            guard case .value(let parsed) = RFC3339.parseTimestamp(text) else {
+                Issue.record("\(text) did not parse")
+                continue
+            }
+            #expect(parsed == date, "\(text)")
+            guard case .value(let again) = RFC3339.parseTimestamp(RFC3339.string(from: date)) else {
+                Issue.record("\(RFC3339.string(from: date)) did not parse")
+                continue
+            }
+            #expect(again == date)
+        }
+        guard case .value(let fraction) = RFC3339.parseTimestamp("2026-11-20T14:30:00.123456789-06:00") else {
+            Issue.record("a timestamp with nine fraction digits did not parse")
+            return
+        }
+        #expect(fraction == Date(timeIntervalSince1970: 1_795_206_600), "fractions of a second are dropped")
+        for impossible in ["2026-11-20T14:30:00+18:01", "2026-11-20T14:30:00-23:59", "2026-02-29T14:30:00Z"] {
+            guard case .impossible = RFC3339.parseTimestamp(impossible) else {
+                Issue.record("\(impossible) was not refused as impossible")
+                continue
+            }
+        }
+    }
 }
 
 @Suite("Report content canonical JSON")

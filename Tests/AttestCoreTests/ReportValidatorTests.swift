@@ -304,3 +304,39 @@ struct ReportValidatorTests {
         #expect(try first.contentHash().count == 64)
     }
 }
+
+@Suite("Text rules")
+struct TextRulesTests {
+    @Test("Control characters are found byte by byte exactly as scalar by scalar: C0, DEL and C1, not their neighbours")
+    func controlCharactersByScalar() {
+        func reference(_ text: String, multiline: Bool) -> Bool {
+            text.unicodeScalars.contains { scalar in
+                switch scalar.value {
+                case 0x09, 0x0A, 0x0D: !multiline
+                case 0x00...0x1F, 0x7F...0x9F: true
+                default: false
+                }
+            }
+        }
+        let scalars = (0...0x3FF).compactMap(Unicode.Scalar.init) + ["\u{2028}", "\u{FEFF}", "\u{1F4A5}", "\u{10FFFF}"]
+        for scalar in scalars {
+            for text in ["a\(scalar)b", "\(scalar)", "é\(scalar)", "\u{0100}\(scalar)"] {
+                for multiline in [false, true] {
+                    #expect(
+                        TextRules.hasControlCharacters(text, multiline: multiline)
+                            == reference(text, multiline: multiline), "U+\(String(scalar.value, radix: 16))")
+                }
+            }
+        }
+    }
+
+    @Test("A text over the limit in characters is refused; one within it is kept, however many bytes it takes")
+    func characterLimit() {
+        var issues: [ValidationIssue] = []
+        let wide = String(repeating: "💥", count: 10) + String(repeating: "e\u{301}", count: 10)
+        #expect(TextRules.check(wide, field: "f", maxCharacters: 20, into: &issues) == wide)
+        #expect(issues.isEmpty)
+        #expect(TextRules.check(wide + "x", field: "f", maxCharacters: 20, into: &issues) == nil)
+        #expect(issues == [ValidationIssue("f", .tooLong(max: 20))])
+    }
+}

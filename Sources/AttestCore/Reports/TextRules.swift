@@ -16,13 +16,19 @@ public enum TextRules {
     /// Whether `text` contains control characters: C0 (including NUL), DEL and C1. Multi-line fields may
     /// contain tab, line feed and carriage return.
     public static func hasControlCharacters(_ text: String, multiline: Bool) -> Bool {
-        text.unicodeScalars.contains { scalar in
-            switch scalar.value {
-            case 0x09, 0x0A, 0x0D: !multiline
-            case 0x00...0x1F, 0x7F...0x9F: true
-            default: false
+        // Byte by byte: C0 and DEL are single bytes in UTF-8, and C1 (U+0080...U+009F) is 0xC2 then 0x80...0x9F,
+        // where 0xC2 is always a lead byte.
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            switch byte {
+            case 0x09, 0x0A, 0x0D: if !multiline { return true }
+            case 0x00...0x1F, 0x7F: return true
+            case 0x80...0x9F where previous == 0xC2: return true
+            default: break
             }
+            previous = byte
         }
+        return false
     }
 
     /// Checks one free-text field and records its problems. Returns the text when it is acceptable and not
@@ -43,7 +49,8 @@ public enum TextRules {
             if required { issues.append(ValidationIssue(field, .blank)) }
             return nil
         }
-        if text.count > maxCharacters {
+        // Counting characters means finding grapheme breaks; a text with no more bytes than the limit is within it.
+        if text.utf8.count > maxCharacters, text.count > maxCharacters {
             issues.append(ValidationIssue(field, .tooLong(max: maxCharacters)))
             return nil
         }

@@ -66,33 +66,36 @@ public enum CanonicalJSON {
     /// A JSON string literal as RFC 8785 writes it: `"` and `\\` escaped, control characters as `\\b \\t \\n
     /// \\f \\r` or `\\u00xx`, everything else as it is.
     public static func quoted(_ string: String) -> String {
-        var output = ""
+        var output: [UInt8] = []
         output.reserveCapacity(string.utf8.count + 2)
         appendQuoted(string, to: &output)
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
-    /// Appends `string` as `quoted(_:)` writes it.
-    public static func appendQuoted(_ string: String, to output: inout String) {
-        output += "\""
-        defer { output += "\"" }
-        // Most strings need no escape: copy them whole instead of scalar by scalar (on every submission).
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output += string
-            return
-        }
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\u{08}": output += "\\b"
-            case "\t": output += "\\t"
-            case "\n": output += "\\n"
-            case "\u{0C}": output += "\\f"
-            case "\r": output += "\\r"
-            case "\u{00}"..."\u{1F}":
-                output += "\\u00" + ContentHash.hex([UInt8(scalar.value)])
-            default: output.unicodeScalars.append(scalar)
+    /// Appends `string` as `quoted(_:)` writes it, as UTF-8. Byte by byte is scalar by scalar here: every
+    /// character escaped is ASCII, and no byte of a multi-byte UTF-8 sequence is.
+    public static func appendQuoted(_ string: String, to output: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { bytes in
+            output.append(UInt8(ascii: "\""))
+            defer { output.append(UInt8(ascii: "\"")) }
+            // Most strings need no escape: copy them whole (on every submission).
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                output.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
+                case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
+                case 0x08: output.append(contentsOf: #"\b"#.utf8)
+                case 0x09: output.append(contentsOf: #"\t"#.utf8)
+                case 0x0A: output.append(contentsOf: #"\n"#.utf8)
+                case 0x0C: output.append(contentsOf: #"\f"#.utf8)
+                case 0x0D: output.append(contentsOf: #"\r"#.utf8)
+                case 0..<0x20: output.append(contentsOf: ("\\u00" + ContentHash.hex([byte])).utf8)
+                default: output.append(byte)
+                }
             }
         }
     }

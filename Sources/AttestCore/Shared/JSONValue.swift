@@ -18,28 +18,29 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// The canonical text.
     public func serialized() -> String {
-        var output = ""
+        // Written as UTF-8 bytes: appending to a `String` piece by piece cost 5 % of a submission.
+        var output: [UInt8] = []
         output.reserveCapacity(1024)
         write(to: &output)
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private func write(to output: inout String) {
+    private func write(to output: inout [UInt8]) {
         switch self {
         case .string(let value): CanonicalJSON.appendQuoted(value, to: &output)
-        case .integer(let value): output += String(value)
+        case .integer(let value): output += String(value).utf8
         case .number(let value):
-            output += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
-        case .bool(let value): output += value ? "true" : "false"
+            output += (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)").utf8
+        case .bool(let value): output += (value ? "true" : "false").utf8
         case .array(let values):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 value.write(to: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             // Members built in canonical order (as `canonicalJSON()` builds them) are written without sorting.
             var ordered = true
             for index in members.indices.dropFirst() where !RFC8785.precedes(members[index - 1].0, members[index].0) {
@@ -50,13 +51,13 @@ public indirect enum JSONValue: Equatable, Sendable {
             var first = true
             for (key, value) in sorted {
                 guard let value else { continue }
-                if !first { output += "," }
+                if !first { output.append(UInt8(ascii: ",")) }
                 first = false
                 CanonicalJSON.appendQuoted(key, to: &output)
-                output += ":"
+                output.append(UInt8(ascii: ":"))
                 value.write(to: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 }

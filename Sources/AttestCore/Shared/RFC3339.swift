@@ -121,9 +121,23 @@ public enum RFC3339 {
         case .malformed: return .malformed
         case .impossible: return .impossible
         }
-        guard let zone = TimeZone(secondsFromGMT: offsetSeconds) else { return .impossible }
-        guard let instant = instant(date: date, time: time, in: zone) else { return .impossible }
-        return .value(instant)
+        // Foundation's limit for a time zone's offset, which this parser kept when it built one.
+        guard abs(offsetSeconds) <= 18 * 3_600 else { return .impossible }
+        // A fixed offset has no skipped hours: the instant is arithmetic (`Calendar` cost 2 % of a submission).
+        let days = daysSinceEpoch(year: date.year, month: date.month, day: date.day)
+        let seconds = days * 86_400 + time.hour * 3_600 + time.minute * 60 + time.second - offsetSeconds
+        return .value(Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`), the inverse of
+    /// `civil(fromDaysSinceEpoch:)`.
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     /// The instant a local date and time denote in `zone`, or nil when that wall-clock time does not exist
