@@ -39,4 +39,31 @@ struct SQLiteWriterTests {
         let off = try SQLiteWriter(path: try databaseFile(), synchronous: "off")
         #expect(try off.withoutWaitingForDisk { try off.synchronousLevel() } == 0)
     }
+
+    @Test("The WAL is checkpointed on the checkpointer's thread, not in the writer's commits, and stays bounded")
+    func checkpointsElsewhere() async throws {
+        let path = try databaseFile()
+        let writer = try SQLiteWriter(path: path, synchronous: "normal")
+        try writer.execute("CREATE TABLE pages (body BLOB NOT NULL)")
+        // Three times the checkpoint threshold, a page and a bit per row, in transactions of 200 rows.
+        let rows = Int(Checkpointer.pages) * 3
+        for _ in 0..<(rows / 200) {
+            _ = try writer.begin()
+            try writer.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+                    + "INSERT INTO pages (body) SELECT randomblob(4000) FROM n")
+            try writer.commit()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        var waited = 0
+        while writer.checkpoints == 0 && waited < 100 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        #expect(writer.checkpoints >= 1)
+        let wal = try #require(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int)
+        let database = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(wal < rows * 4_096, "the log restarted after checkpoints: \(wal) bytes")
+        #expect(database > Int(Checkpointer.pages) * 4_096, "pages were copied into the file: \(database) bytes")
+    }
 }

@@ -147,6 +147,7 @@ actor GroupCommitter {
             unindexed += searchable
             statistics.batches += 1
             statistics.units += done.count
+            statistics.checkpoints = connection.checkpoints
             for (job, value) in done { job.continuation.resume(returning: value) }
         } catch {
             // A row refused (one unit's fault) or the commit failed: nothing of this transaction was stored.
@@ -231,4 +232,6 @@ public struct GroupCommitStatistics: Sendable, Equatable {
     public var failedBatches = 0
     /// Documents the committer moved into the full-text index between batches (see `DeferSearchIndexing`).
     public var searchIndexed = 0
+    /// WAL checkpoints run for the committer's current connection (see `Checkpointer`).
+    public var checkpoints = 0
 }

@@ -48,12 +48,21 @@ final class SQLiteWriter: @unchecked Sendable {
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA synchronous = \(synchronous)")
         try execute("PRAGMA foreign_keys = ON")
+        checkpointer = try Checkpointer(path: path)
+        checkpointer.watch(db)
     }
 
     deinit {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         sqlite_nio_sqlite3_close_v2(db)
+        checkpointer?.stop()
     }
+
+    /// Checkpoints the WAL on a thread of its own when this connection's commits have made it long.
+    private var checkpointer: Checkpointer!
+
+    /// Checkpoints run so far for this connection's commits.
+    var checkpoints: Int { checkpointer.runs }
 
     private var message: String { String(cString: sqlite_nio_sqlite3_errmsg(db)) }
 
