@@ -2,15 +2,16 @@ import AttestCore
 import Vapor
 
 /// `POST /api/v1/reports` body. JSON types are strict: a string where a boolean belongs is an error, never
-/// coerced. Unknown members are ignored and never stored.
-struct APIReportInput: Decodable {
-    struct OccurredAt: Decodable {
+/// coerced. Unknown members are ignored and never stored. Read with `JSONFields` (`Decodable` is kept for the
+/// tests that compare the two).
+struct APIReportInput: JSONFieldsDecodable, Decodable, Equatable {
+    struct OccurredAt: Decodable, Equatable {
         var from: String?
         var until: String?
         var approximate: Bool?
     }
 
-    struct Location: Decodable {
+    struct Location: Decodable, Equatable {
         var description: String?
         // Numbers are read as Double so that 2.5 is a validation error on its field: Foundation's decoder
         // reports a non-integer where an Int belongs as invalid JSON, without naming the field.
@@ -19,7 +20,7 @@ struct APIReportInput: Decodable {
         var longitude: Double?
     }
 
-    struct Agent: Decodable {
+    struct Agent: Decodable, Equatable {
         var vestText: String?
         var nameTape: String?
         var badge: String?
@@ -30,26 +31,26 @@ struct APIReportInput: Decodable {
         var bodyCamera: Bool?
     }
 
-    struct Agents: Decodable {
+    struct Agents: Decodable, Equatable {
         var count: Double?
         var agency: String?
         var descriptions: [Agent]?
     }
 
-    struct Harm: Decodable {
+    struct Harm: Decodable, Equatable {
         var injuries: Bool?
         var medicalCareNeeded: Bool?
         var medicalCareDeniedOrDelayed: Bool?
     }
 
-    struct Contact: Decodable {
+    struct Contact: Decodable, Equatable {
         var name: String?
         var phone: String?
         var email: String?
         var preferredLanguage: String?
     }
 
-    struct Consents: Decodable {
+    struct Consents: Decodable, Equatable {
         var contact: Bool?
         var shareWithProsecutor: Bool?
         var publicStatistics: Bool?
@@ -67,6 +68,50 @@ struct APIReportInput: Decodable {
     var language: String?
     /// Completed uploads (tus upload ids) to attach as evidence.
     var uploads: [String]?
+
+    init(fields: JSONFields) throws {
+        if let when = try fields.object("occurredAt") {
+            occurredAt = OccurredAt(
+                from: try when.string("from"), until: try when.string("until"),
+                approximate: try when.bool("approximate"))
+        }
+        if let place = try fields.object("location") {
+            location = Location(
+                description: try place.string("description"), communityArea: try place.number("communityArea"),
+                latitude: try place.number("latitude"), longitude: try place.number("longitude"))
+        }
+        narrative = try fields.string("narrative")
+        categories = try fields.strings("categories")
+        if let seen = try fields.object("agents") {
+            agents = Agents(
+                count: try seen.number("count"), agency: try seen.string("agency"),
+                descriptions: try seen.objects("descriptions") { agent in
+                    Agent(
+                        vestText: try agent.string("vestText"), nameTape: try agent.string("nameTape"),
+                        badge: try agent.string("badge"), plateState: try agent.string("plateState"),
+                        plateNumber: try agent.string("plateNumber"), masked: try agent.string("masked"),
+                        plainClothes: try agent.bool("plainClothes"), bodyCamera: try agent.bool("bodyCamera"))
+                })
+        }
+        if let hurt = try fields.object("harm") {
+            harm = Harm(
+                injuries: try hurt.bool("injuries"), medicalCareNeeded: try hurt.bool("medicalCareNeeded"),
+                medicalCareDeniedOrDelayed: try hurt.bool("medicalCareDeniedOrDelayed"))
+        }
+        reporterRole = try fields.string("reporterRole")
+        if let reach = try fields.object("contact") {
+            contact = Contact(
+                name: try reach.string("name"), phone: try reach.string("phone"), email: try reach.string("email"),
+                preferredLanguage: try reach.string("preferredLanguage"))
+        }
+        if let allowed = try fields.object("consents") {
+            consents = Consents(
+                contact: try allowed.bool("contact"), shareWithProsecutor: try allowed.bool("shareWithProsecutor"),
+                publicStatistics: try allowed.bool("publicStatistics"))
+        }
+        language = try fields.string("language")
+        uploads = try fields.strings("uploads")
+    }
 
     /// A whole number as text, or the number as written (which validation then refuses as malformed).
     private static func integerText(_ value: Double?) -> String? {
@@ -117,12 +162,23 @@ struct APIReportInput: Decodable {
     }
 }
 
-struct APISupplementInput: Decodable {
+struct APISupplementInput: JSONFieldsDecodable {
     var text: String?
+
+    init(fields: JSONFields) throws {
+        text = try fields.string("text")
+    }
 }
 
-struct APIEvidenceInput: Decodable {
+struct APIEvidenceInput: JSONFieldsDecodable {
     var uploads: [String]
+
+    init(fields: JSONFields) throws {
+        // Required: absent is a missing field, null a value of the wrong type.
+        guard fields.members.contains(where: { $0.0 == "uploads" }) else { throw JSONFields.Missing(path: "uploads") }
+        guard let uploads = try fields.strings("uploads") else { throw JSONFields.WrongType(path: "uploads") }
+        self.uploads = uploads
+    }
 }
 
 /// One attached file: its fingerprints, size and detected type, and the custody entry that recorded it.

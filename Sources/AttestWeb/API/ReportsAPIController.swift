@@ -104,31 +104,25 @@ struct ReportsAPIController: RouteCollection {
     }
 }
 
-/// Reads JSON request bodies strictly: `application/json` only, valid UTF-8, no type coercion; decoding
-/// errors name the field.
+/// Reads JSON request bodies strictly: `application/json` only, valid UTF-8, RFC 8259 JSON (`StrictJSON`), no type
+/// coercion; errors name the field.
 enum APIBody {
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
+    static func decode<T: JSONFieldsDecodable>(_ type: T.Type, from request: Request) throws -> T {
         guard isJSON(request.headers) else { throw AttestHTTPError.unsupportedMediaType }
         guard let buffer = request.body.data, buffer.readableBytes > 0 else { throw AttestHTTPError.malformedJSON }
         // Vapor enforces the limit while collecting from the network; this also covers bodies handed over whole.
         guard buffer.readableBytes <= request.attest.configuration.maxBodyBytes else { throw Abort(.payloadTooLarge) }
-        let bytes = Array(buffer.readableBytesView)
+        return try decode(type, from: Array(buffer.readableBytesView))
+    }
+
+    static func decode<T: JSONFieldsDecodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw AttestHTTPError.invalidUTF8 }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            switch error {
-            case .typeMismatch(_, let context), .valueNotFound(_, let context):
-                guard !context.codingPath.isEmpty else { throw AttestHTTPError.malformedJSON }
-                throw AttestHTTPError.invalidType(field: path(context.codingPath))
-            case .dataCorrupted(let context):
-                guard !context.codingPath.isEmpty else { throw AttestHTTPError.malformedJSON }
-                throw AttestHTTPError.invalidType(field: path(context.codingPath))
-            case .keyNotFound(let key, let context):
-                throw ValidationFailure(issues: [ValidationIssue(path(context.codingPath + [key]), .required)])
-            @unknown default:
-                throw AttestHTTPError.malformedJSON
-            }
+            return try T(fields: try JSONFields(document: try StrictJSON.parse(bytes)))
+        } catch let error as JSONFields.WrongType {
+            throw AttestHTTPError.invalidType(field: error.path)
+        } catch let error as JSONFields.Missing {
+            throw ValidationFailure(issues: [ValidationIssue(error.path, .required)])
         } catch {
             throw AttestHTTPError.malformedJSON
         }
@@ -141,17 +135,5 @@ enum APIBody {
         if value.utf8.count == 16, value.lowercased() == "application/json" { return true }
         guard let type = headers.contentType else { return false }
         return type.type == "application" && type.subType == "json"
-    }
-
-    static func path(_ codingPath: [any CodingKey]) -> String {
-        var result = ""
-        for key in codingPath {
-            if let index = key.intValue {
-                result += "[\(index)]"
-            } else {
-                result += (result.isEmpty ? "" : ".") + key.stringValue
-            }
-        }
-        return result
     }
 }
