@@ -227,6 +227,8 @@ struct FluentReportStoreTests {
             #expect(statistics.failedBatches == before.failedBatches && elsewhere.failedBatches == 0)
             #expect(statistics.unitsOnConnection - before.unitsOnConnection == 6, "the status changes, and only they")
             #expect(statistics.units - before.units == 6 * 6 && elsewhere.units == 6 * 2)
+            // synchronous = FULL (the default): batches were acknowledged by syncs of the log off the committer.
+            #expect(statistics.syncs > before.syncs && elsewhere.syncs > 0)
         }
     }
 

@@ -80,11 +80,18 @@ final class Checkpointer: @unchecked Sendable {
 
     /// Makes `db`'s commits request a checkpoint once the WAL holds `pages` pages, replacing SQLite's automatic
     /// checkpoint on that connection. `self` must outlive `db`'s use (its owner stops it after closing `db`).
+    ///
+    /// The log starts over from its beginning only when a write transaction begins with every frame copied, which
+    /// a checkpoint on another thread, always a commit behind, never achieves. So at twice `pages` the committing
+    /// connection checkpoints itself, right after its commit as SQLite's automatic checkpoint does: by then this
+    /// thread has copied all but the last commits' frames, and the next transaction restarts the log.
     func watch(_ db: OpaquePointer?) {
         sqlite_nio_sqlite3_wal_hook(
             db,
-            { context, _, _, pages in
-                if pages >= Checkpointer.pages, let context {
+            { context, db, _, pages in
+                if pages >= 2 * Checkpointer.pages {
+                    sqlite_nio_sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                } else if pages >= Checkpointer.pages, let context {
                     Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue().request()
                 }
                 return SQLITE_OK

@@ -18,7 +18,7 @@ import Foundation
 actor GroupCommitter {
     typealias Work = @Sendable (any Database, SQLiteBatch) async throws -> any Sendable
 
-    private struct Job {
+    private struct Job: Sendable {
         let work: Work
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
@@ -95,25 +95,22 @@ actor GroupCommitter {
     /// Indexes one chunk of pending search documents on the committer's own connection, in a transaction of its
     /// own. A failure is left for the next chunk or the next search (which indexes what is pending first).
     ///
-    /// The chunk commits without waiting for the disk (`synchronous = NORMAL`): nothing acknowledged depends on it.
-    /// In WAL mode the next batch's synchronous commit makes it durable too; a crash before that loses only the
-    /// indexing, and the documents stay pending.
+    /// The chunk is not followed by a sync of the log (`WALSyncer`): nothing acknowledged depends on it. The next
+    /// batch's sync makes it durable too; a power cut before that loses only the indexing, and the documents stay
+    /// pending.
     private func indexSearchOnWriter() {
         guard let (connection, rows) = writer else { return }
         do {
-            try connection.withoutWaitingForDisk {
-                if try !connection.begin() { rows.forget() }
-                let indexed = try connection.indexSearch(limit: SearchIndexer.chunk)
-                try connection.commit()
-                unindexed = indexed < SearchIndexer.chunk ? 0 : max(1, unindexed - indexed)
-                statistics.searchIndexed += indexed
-            }
+            if try !connection.begin() { rows.forget() }
+            let indexed = try connection.indexSearch(limit: SearchIndexer.chunk)
+            try connection.commit()
+            unindexed = indexed < SearchIndexer.chunk ? 0 : max(1, unindexed - indexed)
+            statistics.searchIndexed += indexed
         } catch {
             connection.rollback()
             rows.forget()
             unindexed = 0
         }
-        if connection.isBroken { writer = nil }
     }
 
     /// Runs the batch on the committer's own connection. Units that need a Fluent connection, and every unit of a
@@ -148,7 +145,21 @@ actor GroupCommitter {
             statistics.batches += 1
             statistics.units += done.count
             statistics.checkpoints = connection.checkpoints
-            for (job, value) in done { job.continuation.resume(returning: value) }
+            statistics.syncs = connection.syncer?.syncs ?? 0
+            let committed = done
+            if let syncer = connection.syncer {
+                // Returned once the log holding this batch is on disk; meanwhile the next batch runs.
+                syncer.afterSync { result in
+                    for (job, value) in committed {
+                        switch result {
+                        case .success: job.continuation.resume(returning: value)
+                        case .failure(let error): job.continuation.resume(throwing: error)
+                        }
+                    }
+                }
+            } else {
+                for (job, value) in committed { job.continuation.resume(returning: value) }
+            }
         } catch {
             // A row refused (one unit's fault) or the commit failed: nothing of this transaction was stored.
             statistics.failedBatches += 1
@@ -234,4 +245,6 @@ public struct GroupCommitStatistics: Sendable, Equatable {
     public var searchIndexed = 0
     /// WAL checkpoints run for the committer's current connection (see `Checkpointer`).
     public var checkpoints = 0
+    /// Syncs of the log that acknowledged its batches (see `WALSyncer`), as of the last batch.
+    public var syncs = 0
 }

@@ -30,14 +30,14 @@ final class SQLiteWriter: @unchecked Sendable {
     /// connection commits.
     private var seenVersion: Int64?
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    /// The configured `PRAGMA synchronous`.
-    let synchronous: String
-    /// Set when the configured `synchronous` could not be restored (see `withoutWaitingForDisk`).
-    private(set) var isBroken = false
+    /// Syncs the log after commits when the configured `synchronous` waits for the disk (`FULL`, `EXTRA`): the
+    /// connection itself then commits with `NORMAL` (see `WALSyncer`). Nil otherwise.
+    let syncer: WALSyncer?
 
     /// Opens `path` (which must exist: the server's migrations created it) for writing.
     init(path: String, synchronous: String) throws {
-        self.synchronous = synchronous
+        let syncsItself = ["full", "extra"].contains(synchronous.lowercased())
+        syncer = syncsItself ? WALSyncer(walPath: path + "-wal") : nil
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         guard sqlite_nio_sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
             defer { sqlite_nio_sqlite3_close_v2(db) }
@@ -46,7 +46,7 @@ final class SQLiteWriter: @unchecked Sendable {
         // Another process (a command) may hold the write lock for a moment.
         sqlite_nio_sqlite3_busy_timeout(db, 10_000)
         try execute("PRAGMA journal_mode = WAL")
-        try execute("PRAGMA synchronous = \(synchronous)")
+        try execute("PRAGMA synchronous = \(syncsItself ? "NORMAL" : synchronous)")
         try execute("PRAGMA foreign_keys = ON")
         checkpointer = try Checkpointer(path: path)
         checkpointer.watch(db)
@@ -56,6 +56,7 @@ final class SQLiteWriter: @unchecked Sendable {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         sqlite_nio_sqlite3_close_v2(db)
         checkpointer?.stop()
+        syncer?.stop()
     }
 
     /// Checkpoints the WAL on a thread of its own when this connection's commits have made it long.
@@ -72,20 +73,6 @@ final class SQLiteWriter: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` (whole transactions) with commits that do not wait for the disk, when the configured setting
-    /// waits (`FULL` or `EXTRA`); the setting is back when this returns, or the connection refuses all work.
-    /// For work nothing acknowledged depends on: in WAL mode the next synchronous commit makes it durable too.
-    func withoutWaitingForDisk<T>(_ body: () throws -> T) throws -> T {
-        guard ["full", "extra"].contains(synchronous.lowercased()) else { return try body() }
-        try execute("PRAGMA synchronous = NORMAL")
-        defer {
-            // Never commit with less than the configured setting: a connection that cannot restore it refuses
-            // every later transaction, and its owner opens another.
-            if (try? execute("PRAGMA synchronous = \(synchronous)")) == nil { isBroken = true }
-        }
-        return try body()
-    }
-
     /// The connection's `PRAGMA synchronous`: 0 off, 1 normal, 2 full, 3 extra.
     func synchronousLevel() throws -> Int {
         var level = -1
@@ -96,7 +83,6 @@ final class SQLiteWriter: @unchecked Sendable {
     /// Starts a write transaction. Returns false when another connection has committed since this one's last
     /// transaction, so what the caller remembers of the database (counters, the custody frontier) is stale.
     func begin() throws -> Bool {
-        guard !isBroken else { throw Failure(description: "the connection lost its synchronous setting") }
         try execute("BEGIN IMMEDIATE")
         let version = try dataVersion()
         defer { seenVersion = version }
