@@ -19,6 +19,29 @@ struct SubmitReportTests {
         )
     }
 
+    @Test("Report ids are version 7 UUIDs: the time received in milliseconds first, so later reports sort after")
+    func timeOrderedIDs() async throws {
+        let store = InMemoryReportStore()
+        for _ in 0..<3 {
+            _ = try await submitReport(store).execute(.init(submission: .minimal()))
+            clock.advance(by: 0.002)
+        }
+        let reports = await store.state.reports
+        for report in reports {
+            let bytes = withUnsafeBytes(of: report.id.rawValue.uuid) { Array($0) }
+            #expect(bytes[6] >> 4 == 7, "version")
+            #expect(bytes[8] >> 6 == 0b10, "variant")
+            let milliseconds = bytes[0..<6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            #expect(milliseconds == UInt64((report.receivedAt.timeIntervalSince1970 * 1_000).rounded(.down)))
+        }
+        let texts = reports.map(\.id.description)
+        #expect(texts == texts.sorted() && Set(texts).count == 3)
+        // Within one millisecond the random part still tells them apart.
+        let now = Date()
+        let sameInstant = (0..<1_000).map { _ in UUID.version7(at: now, random: SystemRandomSource()) }
+        #expect(Set(sameInstant).count == 1_000)
+    }
+
     @Test("A report is stored with its reference, code hash and a report.received custody event")
     func submit() async throws {
         let store = InMemoryReportStore()

@@ -58,7 +58,7 @@ public struct SubmitReport: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = validator.jurisdiction.timeZone
         let year = calendar.component(.year, from: now)
-        let id = Identifier<Report>(random.uuid())
+        let id = Identifier<Report>(UUID.version7(at: now, random: random))
         let jurisdiction = validator.jurisdiction.code
         let evidenceLimits = self.evidenceLimits
         let random = self.random
