@@ -5,32 +5,54 @@ import Foundation
 import Vapor
 
 /// The application's collaborators, built once in `configure` and reached through `app.attest` or
-/// `req.attest`. Handlers build use cases from these.
-public struct AttestServices: Sendable {
-    public var configuration: AttestConfiguration
-    public var jurisdiction: Jurisdiction
-    public var catalogs: MessageCatalogs
-    public var store: FluentReportStore
-    public var clock: any AttestCore.Clock
-    public var random: any RandomSource
+/// `req.attest`. Handlers build use cases from these. A class: every request reaches it several times, and each
+/// copy of a struct this size cost 1 % of a submission in reference counting.
+public final class AttestServices: Sendable {
+    public let configuration: AttestConfiguration
+    public let jurisdiction: Jurisdiction
+    public let catalogs: MessageCatalogs
+    public let store: FluentReportStore
+    public let clock: any AttestCore.Clock
+    public let random: any RandomSource
     /// Signs the follow-up session cookie.
-    public var cookieKey: SymmetricKey
+    public let cookieKey: SymmetricKey
     /// The OpenAPI document served at `/api/v1/openapi.json`.
-    public var openAPIDocument: Data
+    public let openAPIDocument: Data
     let rateLimiter: RateLimiter
     /// The custody log: proofs, tiles, checkpoints.
-    public var ledger: CustodyLedger
+    public let ledger: CustodyLedger
     /// Resumable uploads and the evidence store.
     let uploads: UploadService
     /// bcrypt for staff passwords.
     let passwordHasher: any StaffPasswordHasher
     /// Full-text search over reports, incidents and case files (queries are never logged).
-    public var search: FluentSearchIndex
-
+    public let search: FluentSearchIndex
     /// Languages offered: the jurisdiction's, where a catalog exists.
-    public var languages: [String] { jurisdiction.languages.filter { catalogs.catalogs[$0] != nil } }
+    public let languages: [String]
+    public let validator: ReportValidator
 
-    public var validator: ReportValidator { ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits) }
+    init(
+        configuration: AttestConfiguration, jurisdiction: Jurisdiction, catalogs: MessageCatalogs,
+        store: FluentReportStore, clock: any AttestCore.Clock, random: any RandomSource, cookieKey: SymmetricKey,
+        openAPIDocument: Data, rateLimiter: RateLimiter, ledger: CustodyLedger, uploads: UploadService,
+        passwordHasher: any StaffPasswordHasher, search: FluentSearchIndex
+    ) {
+        self.configuration = configuration
+        self.jurisdiction = jurisdiction
+        self.catalogs = catalogs
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.cookieKey = cookieKey
+        self.openAPIDocument = openAPIDocument
+        self.rateLimiter = rateLimiter
+        self.ledger = ledger
+        self.uploads = uploads
+        self.passwordHasher = passwordHasher
+        self.search = search
+        languages = jurisdiction.languages.filter { catalogs.catalogs[$0] != nil }
+        validator = ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits)
+    }
 
     public var submitReport: SubmitReport {
         SubmitReport(
