@@ -2,13 +2,13 @@ import Foundation
 import VaporCSQLite
 
 /// Copies the write-ahead log back into the SQLite database file on a thread and connection of its own, so that
-/// the group committer never does it inside a batch.
+/// the group committer only finishes what is left (see `watch`).
 ///
 /// Why: by default the connection that commits past 1,000 WAL pages runs the checkpoint itself, in its `COMMIT`.
 /// For the committer that was 4 % of a submission's CPU time, all of it in the one batch every few hundred
 /// submissions that then waited tens of milliseconds for it (docs/benchmarks.md). Here the committer's commits
-/// only note the WAL's length (`sqlite3_wal_hook`); past `pages` this thread runs a passive checkpoint, which
-/// takes no lock the committer needs. A longer log also copies a page rewritten by many batches once.
+/// only note the WAL's length (`sqlite3_wal_hook`); past `pages` this thread runs passive checkpoints, which take
+/// no lock the committer needs.
 ///
 /// Durability is unchanged: a commit is durable once its WAL frames are synced; checkpointing only moves them.
 /// `@unchecked Sendable`: the request flag is guarded by `condition`; the connection is used by the thread only.
