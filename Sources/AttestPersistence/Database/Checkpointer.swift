@@ -64,18 +64,12 @@ final class Checkpointer: @unchecked Sendable {
 
     /// Asks for a checkpoint; requests made while one runs lead to one more after it.
     func request() {
-        condition.lock()
-        isRequested = true
-        condition.signal()
-        condition.unlock()
+        condition.signal { isRequested = true }
     }
 
     /// Lets the thread close its connection and end.
     func stop() {
-        condition.lock()
-        isStopped = true
-        condition.signal()
-        condition.unlock()
+        condition.signal { isStopped = true }
     }
 
     /// Makes `db`'s commits request a checkpoint once the WAL holds `pages` pages, replacing SQLite's automatic

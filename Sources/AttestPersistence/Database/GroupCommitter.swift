@@ -35,8 +35,16 @@ actor GroupCommitter {
     private var unindexed = 1
     /// Beyond this many, a chunk is indexed before the next batch even while submissions wait.
     static let searchBacklog = 2_048
-    /// What happened so far (see `GroupCommitStatistics`).
-    private(set) var statistics = GroupCommitStatistics()
+    /// What happened so far, counted by the committer (see `GroupCommitStatistics`).
+    private var counts = GroupCommitStatistics()
+
+    /// What happened so far, with the current connection's checkpoints and syncs.
+    var statistics: GroupCommitStatistics {
+        var statistics = counts
+        statistics.checkpoints = writer?.0.checkpoints ?? 0
+        statistics.syncs = writer?.0.syncer?.syncs ?? 0
+        return statistics
+    }
 
     /// The committer runs on its own thread (see `WriterExecutor`).
     private let executor = WriterExecutor(name: "attest-writer")
@@ -105,7 +113,7 @@ actor GroupCommitter {
             let indexed = try connection.indexSearch(limit: SearchIndexer.chunk)
             try connection.commit()
             unindexed = indexed < SearchIndexer.chunk ? 0 : max(1, unindexed - indexed)
-            statistics.searchIndexed += indexed
+            counts.searchIndexed += indexed
         } catch {
             connection.rollback()
             rows.forget()
@@ -142,10 +150,8 @@ actor GroupCommitter {
             let searchable = try rows.write()
             try connection.commit()
             unindexed += searchable
-            statistics.batches += 1
-            statistics.units += done.count
-            statistics.checkpoints = connection.checkpoints
-            statistics.syncs = connection.syncer?.syncs ?? 0
+            counts.batches += 1
+            counts.units += done.count
             let committed = done
             if let syncer = connection.syncer {
                 // Returned once the log holding this batch is on disk; meanwhile the next batch runs.
@@ -162,12 +168,12 @@ actor GroupCommitter {
             }
         } catch {
             // A row refused (one unit's fault) or the commit failed: nothing of this transaction was stored.
-            statistics.failedBatches += 1
+            counts.failedBatches += 1
             writer?.0.rollback()
             writer?.1.forget()
             later = done.map(\.0) + later + remaining
         }
-        statistics.unitsOnConnection += later.count
+        counts.unitsOnConnection += later.count
         if !later.isEmpty { await Self.commit(later, on: database(), synchronous: synchronous) }
     }
 
@@ -245,6 +251,6 @@ public struct GroupCommitStatistics: Sendable, Equatable {
     public var searchIndexed = 0
     /// WAL checkpoints run for the committer's current connection (see `Checkpointer`).
     public var checkpoints = 0
-    /// Syncs of the log that acknowledged its batches (see `WALSyncer`), as of the last batch.
+    /// Syncs of the log that acknowledged the current connection's batches (see `WALSyncer`).
     public var syncs = 0
 }

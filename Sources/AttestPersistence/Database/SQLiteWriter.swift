@@ -38,6 +38,7 @@ final class SQLiteWriter: @unchecked Sendable {
     init(path: String, synchronous: String) throws {
         let syncsItself = ["full", "extra"].contains(synchronous.lowercased())
         syncer = syncsItself ? WALSyncer(walPath: path + "-wal") : nil
+        checkpointer = try Checkpointer(path: path)
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         guard sqlite_nio_sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK else {
             defer { sqlite_nio_sqlite3_close_v2(db) }
@@ -48,19 +49,18 @@ final class SQLiteWriter: @unchecked Sendable {
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA synchronous = \(syncsItself ? "NORMAL" : synchronous)")
         try execute("PRAGMA foreign_keys = ON")
-        checkpointer = try Checkpointer(path: path)
         checkpointer.watch(db)
     }
 
     deinit {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         sqlite_nio_sqlite3_close_v2(db)
-        checkpointer?.stop()
+        checkpointer.stop()
         syncer?.stop()
     }
 
     /// Checkpoints the WAL on a thread of its own when this connection's commits have made it long.
-    private var checkpointer: Checkpointer!
+    private let checkpointer: Checkpointer
 
     /// Checkpoints run so far for this connection's commits.
     var checkpoints: Int { checkpointer.runs }

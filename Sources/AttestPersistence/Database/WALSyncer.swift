@@ -59,18 +59,12 @@ final class WALSyncer: @unchecked Sendable {
 
     /// Calls `completion` once the log, as written so far, is on disk (or could not be synced).
     func afterSync(_ completion: @escaping Completion) {
-        condition.lock()
-        waiting.append(completion)
-        condition.signal()
-        condition.unlock()
+        condition.signal { waiting.append(completion) }
     }
 
     /// Lets the thread sync what is queued, complete it, and end.
     func stop() {
-        condition.lock()
-        isStopped = true
-        condition.signal()
-        condition.unlock()
+        condition.signal { isStopped = true }
     }
 
     /// Every completion queued so far, once there is one; nil when stopped with none left.

@@ -48,21 +48,26 @@ final class WriterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
 
     /// Lets the thread end once every job queued so far has run (the committer is gone).
     func stop() {
-        queue.condition.lock()
-        queue.isStopped = true
-        queue.condition.signal()
-        queue.condition.unlock()
+        queue.condition.signal { queue.isStopped = true }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        queue.condition.lock()
-        queue.jobs.append(job)
-        queue.condition.signal()
-        queue.condition.unlock()
+        queue.condition.signal { queue.jobs.append(job) }
     }
 
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
+    }
+}
+
+extension NSCondition {
+    /// Makes `change` under the lock and wakes the waiting thread: how the committer's, the syncer's and the
+    /// checkpointer's threads are handed work or told to stop.
+    func signal(after change: () -> Void) {
+        lock()
+        change()
+        signal()
+        unlock()
     }
 }

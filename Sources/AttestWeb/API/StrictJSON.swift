@@ -273,28 +273,29 @@ struct JSONFields {
         return value
     }
 
-    func string(_ key: String) throws -> String? {
+    /// The member `key` as `extract` reads it; a value it refuses is `WrongType`.
+    private func read<T>(_ key: String, _ extract: (StrictJSON.Value) -> T?) throws -> T? {
         guard let value = value(key) else { return nil }
-        guard case .string(let text) = value else { throw WrongType(path: path(of: key)) }
-        return text
+        guard let typed = extract(value) else { throw WrongType(path: path(of: key)) }
+        return typed
+    }
+
+    func string(_ key: String) throws -> String? {
+        try read(key) { if case .string(let text) = $0 { text } else { nil } }
     }
 
     func bool(_ key: String) throws -> Bool? {
-        guard let value = value(key) else { return nil }
-        guard case .bool(let flag) = value else { throw WrongType(path: path(of: key)) }
-        return flag
+        try read(key) { if case .bool(let flag) = $0 { flag } else { nil } }
     }
 
     func number(_ key: String) throws -> Double? {
-        guard let value = value(key) else { return nil }
-        guard case .number(let number) = value else { throw WrongType(path: path(of: key)) }
-        return number
+        try read(key) { if case .number(let number) = $0 { number } else { nil } }
     }
 
     func object(_ key: String) throws -> JSONFields? {
-        guard let value = value(key) else { return nil }
-        guard case .object(let members) = value else { throw WrongType(path: path(of: key)) }
-        return JSONFields(members: members, path: path(of: key))
+        try read(key) {
+            if case .object(let members) = $0 { JSONFields(members: members, path: path(of: key)) } else { nil }
+        }
     }
 
     /// An array of strings; a null or non-string element is `WrongType` at its index.
@@ -319,10 +320,9 @@ struct JSONFields {
     }
 
     private func elements(_ key: String) throws -> [(StrictJSON.Value, String)]? {
-        guard let value = value(key) else { return nil }
-        guard case .array(let elements) = value else { throw WrongType(path: path(of: key)) }
         let base = path(of: key)
-        return elements.enumerated().map { ($1, "\(base)[\($0)]") }
+        return try read(key) { if case .array(let elements) = $0 { elements } else { nil } }?
+            .enumerated().map { ($1, "\(base)[\($0)]") }
     }
 }
 
