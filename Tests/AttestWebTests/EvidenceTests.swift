@@ -394,12 +394,14 @@ struct CaptureMetadataTests {
         try await withAttest { harness in
             let photo = try Self.photoWithLocation(in: harness.dataDirectory)
             let id = try await TusClient(app: harness.app).upload(photo)
+            await harness.app.attest.uploads.metadata.drained()
             let metadata = try #require(
                 try await harness.app.attest.uploads.blobs.metadata(sha256: Samples.sha256(photo)))
             let tags = try #require(try JSONSerialization.jsonObject(with: metadata) as? [String: Any])
             #expect(tags["EXIF:GPSLatitude"] as? Double == 41.8445)
             #expect(tags["EXIF:DateTimeOriginal"] as? String == "2026:11:20 14:30:00")
             #expect(tags["EXIF:Make"] as? String == "Pixel")
+            #expect(tags[MetadataExtractor.outcomeKey] as? String == "complete")
             #expect(!tags.keys.contains { $0.hasPrefix("File:") || $0 == "SourceFile" }, "nothing about this server")
             let created = try await APIClient(app: harness.app).post(
                 "/api/v1/reports", json: EvidenceTests().reportJSON(uploads: [id]))
@@ -411,7 +413,7 @@ struct CaptureMetadataTests {
     @Test("With metadata extraction off, uploads work and nothing is extracted")
     func off() async throws {
         try await withAttest(configure: { $0.exiftool = "off" }) { harness in
-            #expect(harness.app.attest.uploads.metadata.executable == nil)
+            #expect(harness.app.attest.uploads.metadata.extractor.executable == nil)
             let photo = Samples.jpeg(size: 5_000)
             _ = try await TusClient(app: harness.app).upload(photo)
             #expect(harness.storedFiles() == [Samples.sha256(photo)])

@@ -67,8 +67,13 @@ public struct EvidenceLimits: Equatable, Sendable {
     public var filesPerReportMax = 20
     /// Most bytes attached to one report, all files together (default 16 GiB).
     public var totalBytesPerReportMax: Int64 = 16 << 30
-    /// How long an upload may stay incomplete or unattached, in seconds (default 24 hours).
+    /// How long an upload may stay incomplete, in seconds (default 24 hours).
     public var uploadExpirySeconds = 24 * 3600
+    /// How long a completed upload may wait to be attached to a report, in seconds (default 1 hour): files of a
+    /// form that was refused, or that nobody names, do not hold disk space for a day.
+    public var unattachedExpirySeconds = 3600
+    /// Most bytes one client may have declared for uploads still open (default 16 GiB, one report's worth).
+    public var openBytesPerClientMax: Int64 = 16 << 30
     /// Free disk space under which new uploads are refused with 507 (default 1 GiB).
     public var freeDiskFloorBytes: Int64 = 1 << 30
     /// Largest file the browser hashes with WebCrypto before uploading (WebCrypto hashes whole buffers only).
@@ -91,4 +96,6 @@ public enum EvidenceError: Error, Equatable, Sendable {
     case uploadAlreadyAttached
     case uploadExpired
     case diskFull
+    /// The client's open uploads already declare this many bytes.
+    case tooMuchOpen(limit: Int64)
 }

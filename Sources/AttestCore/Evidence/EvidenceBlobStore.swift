@@ -20,6 +20,8 @@ public protocol EvidenceBlobStore: Sendable {
     /// Every SHA-256 stored before `cutoff` (for the orphan sweep, which leaves recent content alone: another
     /// process may have sealed it a moment ago and not yet recorded it).
     func all(storedBefore cutoff: Date) async throws -> [String]
+    /// The stored original as a local file that tools may read (exiftool), or nil for a store without one.
+    func localFile(sha256: String) -> URL?
 }
 
 extension EvidenceBlobStore {

@@ -4,6 +4,10 @@ import FluentSQL
 import FluentSQLiteDriver
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Which database Attest uses: an SQLite file in the data directory by default, PostgreSQL when
 /// `DATABASE_URL` is a `postgres://` URL, or an in-memory SQLite database for tests.
 public enum DatabaseKind: Sendable, Equatable {
@@ -60,9 +64,14 @@ public enum DatabaseKind: Sendable, Equatable {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true
             )
-            databases.use(.sqlite(.file(url.path)), as: .sqlite)
+            // Owner-only from the first byte: SQLite creates the -wal and -shm files with the database's mode.
+            let descriptor = open(url.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { close(descriptor) }
+            _ = chmod(url.path, 0o600)
+            // No SQL in the logs at any level: bound values are personal data, references and codes.
+            databases.use(.sqlite(.file(url.path), sqlLogLevel: nil), as: .sqlite)
         case .sqliteMemory:
-            databases.use(.sqlite(.memory), as: .sqlite)
+            databases.use(.sqlite(.memory, sqlLogLevel: nil), as: .sqlite)
         case .postgres(let url, let searchPath):
             var configuration = try SQLPostgresConfiguration(url: url)
             configuration.searchPath = searchPath
@@ -70,7 +79,9 @@ public enum DatabaseKind: Sendable, Equatable {
             // queue dozens of transactions behind the custody sequence's row lock, so a connection may be waited
             // for longer than a server request should ever wait (10 s).
             let poolTimeout: TimeAmount = searchPath == nil ? .seconds(10) : .seconds(90)
-            databases.use(.postgres(configuration: configuration, connectionPoolTimeout: poolTimeout), as: .psql)
+            databases.use(
+                .postgres(configuration: configuration, connectionPoolTimeout: poolTimeout, sqlLogLevel: .trace),
+                as: .psql)
         }
     }
 }

@@ -89,6 +89,11 @@ public struct FileEvidenceStore: EvidenceBlobStore {
         _ = chmod(destination.path, 0o400)
     }
 
+    public func localFile(sha256: String) -> URL? {
+        guard let url = try? url(sha256: sha256), FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return url
+    }
+
     public func metadata(sha256: String) async throws -> Data? {
         let source = try url(sha256: sha256).appendingPathExtension("metadata.json")
         return FileManager.default.contents(atPath: source.path)

@@ -131,10 +131,12 @@ extension FluentReportStore {
 
     /// Records that an upload's bytes are sealed in the store under its hashes (state `complete`).
     public func completeUpload(
-        id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date
+        id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date, expiresAt: Date? = nil
     ) async throws {
         try await write { database in
-            try await (database as! any SQLDatabase).update("uploads")
+            var update = (database as! any SQLDatabase).update("uploads")
+            if let expiresAt { update = update.set("expires_at", to: SQLBind(expiresAt)) }
+            try await update
                 .set("state", to: SQLBind(StoredUpload.State.complete.rawValue))
                 .set("sha256", to: SQLBind(sha256)).set("sha512", to: SQLBind(sha512))
                 .set("media_type", to: SQLBind(mediaType)).set("completed_at", to: SQLBind(completedAt))

@@ -7,6 +7,11 @@ import Foundation
 public struct AttestConfiguration: Sendable {
     /// Where the SQLite database, keys and secrets live (`ATTEST_DATA_DIR`, default `./attest-data`).
     public var dataDirectory: URL
+    /// Where key files live (`ATTEST_KEY_DIR`; `keys` in the data directory when unset). Put it on another disk or
+    /// mount than the database, so that a copy of one is not a copy of both.
+    public var keyDirectoryOverride: URL?
+    /// The directory of the contact, cookie and checkpoint-signing key files.
+    public var keyDirectory: URL { keyDirectoryOverride ?? dataDirectory.appendingPathComponent("keys") }
     /// The database (`DATABASE_URL`; SQLite in the data directory when unset).
     public var database: DatabaseKind
     /// The directory of the jurisdiction configuration (`ATTEST_JURISDICTION_DIR`; Chicago by default).
@@ -21,10 +26,32 @@ public struct AttestConfiguration: Sendable {
     public var limits = ReportLimits()
     /// Largest request body in bytes (`ATTEST_MAX_BODY_BYTES`, default 262144).
     public var maxBodyBytes = 256 * 1024
+    /// Limits of `multipart/form-data` bodies and of the time a form body may take (`ATTEST_MULTIPART_*`,
+    /// `ATTEST_FORM_BODY_SECONDS`).
+    var multipart = MultipartLimits()
+    /// A connection with nothing read or written for this long is closed (`ATTEST_IDLE_TIMEOUT_SECONDS`, default
+    /// 60); a refused body stops being read, so this is also when its connection closes.
+    public var idleTimeoutSeconds = 60
     /// Write requests (POST) allowed per client per minute (`ATTEST_RATE_LIMIT_PER_MINUTE`, 0 disables).
     public var rateLimitPerMinute = 30
-    /// Whether to take the client address from `X-Forwarded-For` for rate limiting (`ATTEST_TRUST_PROXY`).
-    public var trustProxy = false
+    /// Per-client limits on upload requests and bytes (`ATTEST_UPLOAD_REQUESTS_PER_MINUTE`,
+    /// `ATTEST_UPLOAD_BYTES_PER_MINUTE`); `writes` follows `rateLimitPerMinute`.
+    var uploadRateLimits = RateLimiter.Limits()
+    /// Every rate limit, per client and minute.
+    var rateLimits: RateLimiter.Limits {
+        var limits = uploadRateLimits
+        limits.writes = rateLimitPerMinute
+        return limits
+    }
+    /// How the client's address is found behind reverse proxies (`ATTEST_TRUSTED_PROXY_HOPS`,
+    /// `ATTEST_TRUSTED_PROXIES`, `ATTEST_TRUST_PROXY`).
+    var clientAddresses = ClientAddressPolicy()
+    /// One trusted reverse proxy (`ATTEST_TRUST_PROXY=true`): the client is the address it appended to
+    /// `X-Forwarded-For`.
+    public var trustProxy: Bool {
+        get { clientAddresses.hops > 0 }
+        set { clientAddresses.hops = newValue ? max(1, clientAddresses.hops) : 0 }
+    }
     /// SQLite durability (`ATTEST_SQLITE_SYNCHRONOUS`: `full` or `normal`).
     public var sqliteSynchronous = FluentReportStore.SQLiteSynchronous.full
     /// Lifetime of a follow-up sign-in, in seconds (`ATTEST_FOLLOW_UP_SESSION_SECONDS`, default 1800).
@@ -50,6 +77,9 @@ public struct AttestConfiguration: Sendable {
     public var uploadSweepSeconds = 300
     /// The exiftool executable (`ATTEST_EXIFTOOL`: a path, or `off`; default: `exiftool` on `PATH` if any).
     public var exiftool: String?
+    /// Bounds of each capture metadata extraction (`ATTEST_EXIFTOOL_CONCURRENCY`, `_QUEUE`, `_SECONDS`,
+    /// `_MEMORY_BYTES`, `_OUTPUT_BYTES`).
+    var metadata = MetadataLimits()
 
     /// A staff session ends after this many seconds without use (`ATTEST_STAFF_IDLE_SECONDS`, default 1800)…
     public var staffIdleSeconds = 1800
@@ -64,6 +94,9 @@ public struct AttestConfiguration: Sendable {
     public var searchMaxCharacters = 200
     /// bcrypt cost for staff passwords (`ATTEST_BCRYPT_COST`, default 12; tests use fewer rounds).
     public var bcryptCost = 12
+    /// Staff sign-in: password hashing threads and queue, throttling, lockout, trusted devices, approvals
+    /// (`ATTEST_STAFF_HASH_*`, `ATTEST_STAFF_SIGN_IN_PER_MINUTE`, `ATTEST_STAFF_MAX_FAILURES`, …).
+    var staffSignIn = StaffSignInLimits()
 
     /// The origin line of checkpoints.
     public var effectiveLogOrigin: String {
@@ -123,6 +156,9 @@ public struct AttestConfiguration: Sendable {
             else { throw Error(variable: "ATTEST_PUBLIC_URL", reason: "must be an http:// or https:// URL") }
             configuration.publicURL = value.hasSuffix("/") ? String(value.dropLast()) : value
         }
+        if let value = environment["ATTEST_KEY_DIR"], !value.isEmpty {
+            configuration.keyDirectoryOverride = URL(fileURLWithPath: value, isDirectory: true)
+        }
         configuration.contactKey = environment["ATTEST_CONTACT_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.previousContactKey = environment["ATTEST_CONTACT_KEY_PREVIOUS"].flatMap { $0.isEmpty ? nil : $0 }
 
@@ -155,6 +191,15 @@ public struct AttestConfiguration: Sendable {
         configuration.limits = limits
         configuration.maxBodyBytes =
             try integer("ATTEST_MAX_BODY_BYTES", 4_096...64 * 1024 * 1024) ?? configuration.maxBodyBytes
+        var multipart = MultipartLimits()
+        multipart.headerBytes = try integer("ATTEST_MULTIPART_HEADER_BYTES", 256...65_536) ?? multipart.headerBytes
+        multipart.headers = try integer("ATTEST_MULTIPART_HEADERS", 1...64) ?? multipart.headers
+        multipart.parts = try integer("ATTEST_MULTIPART_PARTS", 1...100_000) ?? multipart.parts
+        multipart.nameBytes = try integer("ATTEST_MULTIPART_NAME_BYTES", 16...4_096) ?? multipart.nameBytes
+        multipart.bodySeconds = try integer("ATTEST_FORM_BODY_SECONDS", 5...86_400) ?? multipart.bodySeconds
+        configuration.multipart = multipart
+        configuration.idleTimeoutSeconds =
+            try integer("ATTEST_IDLE_TIMEOUT_SECONDS", 5...3_600) ?? configuration.idleTimeoutSeconds
         configuration.rateLimitPerMinute =
             try integer("ATTEST_RATE_LIMIT_PER_MINUTE", 0...1_000_000) ?? configuration.rateLimitPerMinute
         configuration.followUpSessionSeconds =
@@ -196,6 +241,10 @@ public struct AttestConfiguration: Sendable {
             try integer("ATTEST_UPLOAD_EXPIRY_SECONDS", 60...30 * 86_400) ?? evidence.uploadExpirySeconds
         evidence.freeDiskFloorBytes =
             try bytes("ATTEST_DISK_FREE_FLOOR_BYTES", 0...(1 << 50)) ?? evidence.freeDiskFloorBytes
+        evidence.unattachedExpirySeconds =
+            try integer("ATTEST_UPLOAD_UNATTACHED_SECONDS", 60...30 * 86_400) ?? evidence.unattachedExpirySeconds
+        evidence.openBytesPerClientMax =
+            try bytes("ATTEST_UPLOAD_OPEN_BYTES_PER_CLIENT", 1...(1 << 52)) ?? evidence.openBytesPerClientMax
         evidence.browserHashMaxBytes =
             try bytes("ATTEST_BROWSER_HASH_MAX_BYTES", 0...(4 << 30)) ?? evidence.browserHashMaxBytes
         if let value = environment["ATTEST_EVIDENCE_TYPES"], !value.isEmpty {
@@ -218,13 +267,36 @@ public struct AttestConfiguration: Sendable {
         configuration.searchMaxCharacters =
             try integer("ATTEST_SEARCH_MAX_CHARACTERS", 10...2_000) ?? configuration.searchMaxCharacters
         configuration.bcryptCost = try integer("ATTEST_BCRYPT_COST", 10...16) ?? configuration.bcryptCost
+        configuration.staffSignIn = try StaffSignInLimits(environment: environment)
         configuration.exiftool = environment["ATTEST_EXIFTOOL"].flatMap { $0.isEmpty ? nil : $0 }
+        var metadata = MetadataLimits()
+        metadata.concurrency = try integer("ATTEST_EXIFTOOL_CONCURRENCY", 1...64) ?? metadata.concurrency
+        metadata.queue = try integer("ATTEST_EXIFTOOL_QUEUE", 0...1_000_000) ?? metadata.queue
+        metadata.seconds = try integer("ATTEST_EXIFTOOL_SECONDS", 1...3_600) ?? metadata.seconds
+        metadata.memoryBytes =
+            try bytes("ATTEST_EXIFTOOL_MEMORY_BYTES", (64 << 20)...(1 << 40)) ?? metadata.memoryBytes
+        metadata.outputBytes = try integer("ATTEST_EXIFTOOL_OUTPUT_BYTES", 4_096...(256 << 20)) ?? metadata.outputBytes
+        configuration.metadata = metadata
         if let value = environment["ATTEST_TRUST_PROXY"], !value.isEmpty {
             guard ["true", "false", "1", "0"].contains(value.lowercased()) else {
                 throw Error(variable: "ATTEST_TRUST_PROXY", reason: "must be true or false")
             }
             configuration.trustProxy = value == "1" || value.lowercased() == "true"
         }
+        if let hops = try integer("ATTEST_TRUSTED_PROXY_HOPS", 0...16) { configuration.clientAddresses.hops = hops }
+        if let value = environment["ATTEST_TRUSTED_PROXIES"], !value.isEmpty {
+            guard let networks = ClientAddressPolicy.networks(value) else {
+                throw Error(
+                    variable: "ATTEST_TRUSTED_PROXIES",
+                    reason: "must list IP addresses or networks (192.0.2.10, 10.0.0.0/8, 2001:db8::/48), "
+                        + "comma-separated")
+            }
+            configuration.clientAddresses.proxies = networks
+        }
+        var rates = configuration.uploadRateLimits
+        rates.uploadRequests = try integer("ATTEST_UPLOAD_REQUESTS_PER_MINUTE", 0...1_000_000) ?? rates.uploadRequests
+        rates.uploadBytes = try bytes("ATTEST_UPLOAD_BYTES_PER_MINUTE", 0...(1 << 50)) ?? rates.uploadBytes
+        configuration.uploadRateLimits = rates
         if let value = environment["ATTEST_SQLITE_SYNCHRONOUS"], !value.isEmpty {
             guard let mode = FluentReportStore.SQLiteSynchronous(rawValue: value.uppercased()) else {
                 throw Error(variable: "ATTEST_SQLITE_SYNCHRONOUS", reason: "must be full or normal")

@@ -32,16 +32,16 @@ public func configure(
             try ContactKeyRing.configured(base64: key, previous: configuration.previousContactKey)
         } else {
             try ContactKeyRing.file(
-                at: configuration.dataDirectory.appendingPathComponent("keys/contact-keys.json"), random: random,
+                at: configuration.keyDirectory.appendingPathComponent("contact-keys.json"), random: random,
                 now: clock.now()
             )
         }
     let cookieSecret = try SecretFiles.loadOrCreate(
-        at: configuration.dataDirectory.appendingPathComponent("keys/cookie.key"), count: 32, random: random
+        at: configuration.keyDirectory.appendingPathComponent("cookie.key"), count: 32, random: random
     )
     // 5. The store, with the custody log's genesis entry.
     let store = FluentReportStore(
-        database: { [unowned app] in app.db }, cipher: ContactCipher(ring: keyRing), random: random,
+        database: { [unowned app] in app.quietDatabase }, cipher: ContactCipher(ring: keyRing), random: random,
         kind: configuration.database, sqliteSynchronous: configuration.sqliteSynchronous
     )
     try await store.prepare(now: clock.now())
@@ -50,7 +50,7 @@ public func configure(
     let origin = configuration.effectiveLogOrigin
     let signer = try LogSigningKey.load(
         configured: configuration.logSigningKey,
-        fileURL: configuration.dataDirectory.appendingPathComponent("keys/log-signing.seed"),
+        fileURL: configuration.keyDirectory.appendingPathComponent("log-signing.seed"),
         name: configuration.logKeyName ?? origin,
         random: random
     )
@@ -62,7 +62,9 @@ public func configure(
         blobs: try FileEvidenceStore(root: configuration.dataDirectory.appendingPathComponent("evidence")),
         limits: configuration.evidence, directory: configuration.dataDirectory.appendingPathComponent("uploads"),
         pool: app.threadPool,
-        metadata: .locate(configured: configuration.exiftool, path: ProcessInfo.processInfo.environment["PATH"]),
+        metadata: .locate(
+            configured: configuration.exiftool, path: ProcessInfo.processInfo.environment["PATH"],
+            limits: configuration.metadata),
         logger: app.logger
     )
     app.lifecycle.use(UploadSweeper(interval: TimeInterval(configuration.uploadSweepSeconds)))
@@ -72,8 +74,9 @@ public func configure(
         configuration: configuration, jurisdiction: jurisdiction, catalogs: catalogs, store: store, clock: clock,
         random: random, cookieKey: SymmetricKey(data: cookieSecret),
         openAPIDocument: try Data(contentsOf: resources.appendingPathComponent("openapi.json")),
-        rateLimiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute, random: random), ledger: ledger,
-        uploads: uploads, passwordHasher: try BcryptPasswordHasher(cost: configuration.bcryptCost),
+        rateLimiter: RateLimiter(limits: configuration.rateLimits, random: random), ledger: ledger,
+        uploads: uploads,
+        passwordHasher: try await BcryptPasswordHasher.started(for: app, configuration: configuration),
         search: FluentSearchIndex(
             database: { [unowned app] logger in app.databases.database(logger: logger, on: app.eventLoopGroup.any())! },
             catchUp: { try await store.indexPendingSearch() }
@@ -104,12 +107,13 @@ public func configure(
     // Bodies are taken as sent: no gzip inflation of untrusted input (Vapor enables it by default), which also
     // takes a handler out of every request's pipeline.
     app.http.server.configuration.requestDecompression = .disabled
+    app.http.server.configuration.idleTimeout = .seconds(Int64(configuration.idleTimeoutSeconds))
     app.middleware = Middlewares()
     app.middleware.use(RequestLogMiddleware())
     app.middleware.use(SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
     app.middleware.use(AttestErrorMiddleware())
     app.middleware.use(LanguageMiddleware())
-    app.middleware.use(RateLimitMiddleware(trustProxy: configuration.trustProxy))
+    app.middleware.use(RateLimitMiddleware())
     app.middleware.use(try StaticFilesMiddleware(directory: resources.appendingPathComponent("Public")))
     try routes(app)
     // 11. Commands.
@@ -135,4 +139,14 @@ func routes(_ app: Application) throws {
     try app.register(collection: CaseFilePartsController())
     try app.register(collection: SearchController())
     try app.register(collection: PatternsController())
+}
+
+extension Application {
+    /// The default database, with a logger that never goes below `info`: FluentKit logs every query with its
+    /// values at `debug` ("Running query"), and those values are narratives, contacts, references and codes.
+    var quietDatabase: any Database {
+        var logger = self.logger
+        logger.logLevel = max(logger.logLevel, .info)
+        return databases.database(logger: logger, on: eventLoopGroup.any())!
+    }
 }

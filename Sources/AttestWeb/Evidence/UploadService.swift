@@ -36,7 +36,7 @@ final class UploadService: Sendable {
     let limits: EvidenceLimits
     let directory: URL
     let pool: NIOThreadPool
-    let metadata: MetadataExtractor
+    let metadata: MetadataQueue
     let logger: Logger
     private let registry = UploadRegistry()
     /// Bytes handed to the thread pool at once: large enough that the two hashes and the write amortise their
@@ -52,7 +52,7 @@ final class UploadService: Sendable {
         self.limits = limits
         self.directory = directory
         self.pool = pool
-        self.metadata = metadata
+        self.metadata = MetadataQueue(extractor: metadata)
         self.logger = logger
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -76,19 +76,37 @@ final class UploadService: Sendable {
     }
 
     /// Registers a new upload of `length` bytes.
+    /// Registers a new upload of `length` bytes for `client` (the rate limiter's key). The length is promised
+    /// against the free-space floor together with every open upload's unwritten bytes, and the client's open
+    /// uploads may declare at most `openBytesPerClientMax`.
     func create(
         length: Int64, senderSHA256: String?, metadata: String? = nil, source: EvidenceSource, now: Date,
-        random: any RandomSource
+        random: any RandomSource, client: [UInt8]? = nil
     ) async throws -> StoredUpload {
         guard length <= limits.maxFileBytes else { throw EvidenceError.tooLarge(limit: limits.maxFileBytes) }
-        if let free = freeBytes(), free - length < limits.freeDiskFloorBytes { throw EvidenceError.diskFull }
         var upload = StoredUpload(
             id: Self.newID(random: random), length: length, source: source, senderSHA256: senderSHA256,
             createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(limits.uploadExpirySeconds)))
         upload.metadata = metadata
-        try await store.createUpload(upload)
-        _ = try PartFile.create(at: partURL(upload.id))
+        try await registry.reserve(
+            upload.id, length: length, client: client, free: freeBytes(), floor: limits.freeDiskFloorBytes,
+            perClient: limits.openBytesPerClientMax)
+        do {
+            try await store.createUpload(upload)
+            _ = try PartFile.create(at: partURL(upload.id))
+        } catch {
+            await registry.releaseReservation(upload.id)
+            throw error
+        }
         return upload
+    }
+
+    /// Whether `count` more bytes may be written now: free space minus every promise still stays above the
+    /// floor (other writers, the database among them, may have used space promised to uploads).
+    func hasRoom(for count: Int64, promised: Bool) async -> Bool {
+        guard let free = freeBytes() else { return true }
+        let outstanding = await registry.outstanding
+        return free - outstanding - (promised ? 0 : count) >= limits.freeDiskFloorBytes
     }
 
     /// The upload with `id` as a client may see it: 404 when unknown, 410 when expired or refused.
@@ -125,7 +143,7 @@ final class UploadService: Sendable {
         let file = try PartFile.openExisting(at: url)
         let start = try file.size()
         guard offset == start else { throw UploadError.offsetMismatch(current: start) }
-        if start < upload.length, let free = freeBytes(), free < limits.freeDiskFloorBytes {
+        if start < upload.length, await !hasRoom(for: upload.length - start, promised: true) {
             throw EvidenceError.diskFull
         }
         var digests = await registry.digests(upload.id)
@@ -166,6 +184,7 @@ final class UploadService: Sendable {
         }
         let position = writer.position
         try await pool.runIfActive { try file.sync() }
+        await registry.consume(upload.id, count: position - start)
         await registry.setDigests(running, for: upload.id)
         if position == upload.length {
             try await complete(upload, digests: running, now: now)
@@ -174,9 +193,9 @@ final class UploadService: Sendable {
     }
 
     /// The last byte arrived: check the content's type against the allow-list and the sender's hash, then seal
-    /// the file in the evidence store (an atomic rename; identical content stored once), extract capture
-    /// metadata beside it, and mark the upload complete. Refused content is deleted and the upload marked
-    /// rejected. Safe to run again after a crash at any point.
+    /// the file in the evidence store (an atomic rename; identical content stored once) and mark the upload
+    /// complete; capture metadata is extracted afterwards, off the request path (`MetadataQueue`). Refused content
+    /// is deleted and the upload marked rejected. Safe to run again after a crash at any point.
     func complete(_ upload: StoredUpload, digests: UploadDigests?, now: Date) async throws {
         let url = partURL(upload.id)
         let running: UploadDigests
@@ -187,6 +206,7 @@ final class UploadService: Sendable {
         }
         let (sha256, sha512) = running.finalize()
         await registry.setDigests(nil, for: upload.id)
+        await registry.releaseReservation(upload.id)
         let prefix = try PartFile.prefix(of: url, count: ContentSniffer.prefixLength)
         let detected = ContentSniffer.detect(prefix: prefix)
         guard let detected, limits.allowList.allows(detected) else {
@@ -197,26 +217,48 @@ final class UploadService: Sendable {
             try await reject(upload)
             throw EvidenceError.senderHashMismatch
         }
-        // Read from the part file, before sealing, so that any store (not only a local one) gets it.
-        let extracted = await metadata.extract(from: url)
-        try await registry.withBlobLock {
-            if try await blobs.seal(file: url, sha256: sha256), let extracted {
-                try await blobs.setMetadata(extracted, sha256: sha256)
-            }
+        let isNew = try await registry.withBlobLock {
+            let isNew = try await blobs.seal(file: url, sha256: sha256)
             try await store.completeUpload(
                 id: upload.id, sha256: sha256, sha512: sha512, mediaType: detected.mediaType,
-                completedAt: now.wholeSeconds)
+                completedAt: now.wholeSeconds,
+                expiresAt: min(upload.expiresAt, now.addingTimeInterval(TimeInterval(limits.unattachedExpirySeconds))))
+            return isNew
+        }
+        if isNew { extractMetadata(sha256: sha256) }
+    }
+
+    /// Queues capture metadata extraction for a sealed file; the outcome (metadata, or why there is none) is
+    /// stored beside it unless the disk is at its floor or the file is gone by then.
+    func extractMetadata(sha256: String) {
+        guard let file = blobs.localFile(sha256: sha256) else { return }
+        metadata.enqueue(file: file, sha256: sha256) { [blobs, limits] document in
+            guard (try? await blobs.size(sha256: sha256)) != nil else { return }
+            if let free = self.freeBytes(), free - Int64(document.count) < limits.freeDiskFloorBytes { return }
+            try? await blobs.setMetadata(document, sha256: sha256)
         }
     }
 
+    /// Completes an open upload whose bytes have all arrived (a crash came between the last byte and its
+    /// completion), unless another request holds the upload: that one is completing it.
+    func completeIfFinished(_ upload: StoredUpload, now: Date) async throws {
+        guard await registry.acquire(upload.id) else { return }
+        defer { Task { await registry.release(upload.id) } }
+        guard let current = try await store.upload(id: upload.id), current.state == .open,
+            PartFile.size(at: partURL(upload.id)) == current.length
+        else { return }
+        try await complete(current, digests: nil, now: now)
+    }
+
     private func reject(_ upload: StoredUpload) async throws {
+        await registry.releaseReservation(upload.id)
         try? FileManager.default.removeItem(at: partURL(upload.id))
         try await store.markUpload(id: upload.id, as: .rejected)
     }
 
     /// Starts receiving one whole file of unknown length (a multipart form field) as an upload from `source`.
-    func beginWhole(source: EvidenceSource, random: any RandomSource) throws -> WholeFileReceiver {
-        if let free = freeBytes(), free < limits.freeDiskFloorBytes { throw EvidenceError.diskFull }
+    func beginWhole(source: EvidenceSource, random: any RandomSource) async throws -> WholeFileReceiver {
+        guard await hasRoom(for: Int64(Self.blockSize), promised: false) else { throw EvidenceError.diskFull }
         let id = Self.newID(random: random)
         let file = try PartFile.create(at: partURL(id))
         return WholeFileReceiver(id: id, source: source, service: self, file: file)
@@ -229,6 +271,7 @@ final class UploadService: Sendable {
         defer { Task { await registry.release(upload.id) } }
         try? FileManager.default.removeItem(at: partURL(upload.id))
         await registry.setDigests(nil, for: upload.id)
+        await registry.releaseReservation(upload.id)
         try await store.deleteUpload(id: upload.id)
         if upload.state == .complete, let sha256 = upload.sha256 { try await removeIfUnreferenced(sha256) }
     }
@@ -239,6 +282,7 @@ final class UploadService: Sendable {
         for upload in expired {
             try? FileManager.default.removeItem(at: partURL(upload.id))
             await registry.setDigests(nil, for: upload.id)
+            await registry.releaseReservation(upload.id)
             if let sha256 = upload.sha256 { try await removeIfUnreferenced(sha256) }
         }
         return expired.count
@@ -262,6 +306,9 @@ final class UploadService: Sendable {
         var owned = Set<String>()
         for upload in try await store.openUploads() {
             owned.insert("\(upload.id).part")
+            let written = PartFile.size(at: partURL(upload.id)) ?? 0
+            try? await registry.reserve(
+                upload.id, length: max(0, upload.length - written), client: nil, free: nil, floor: 0, perClient: 0)
             if PartFile.size(at: partURL(upload.id)) == upload.length {
                 do {
                     try await complete(upload, digests: nil, now: now)
@@ -283,6 +330,15 @@ final class UploadService: Sendable {
         let referenced = try await store.referencedSHA256s()
         for sha256 in try await blobs.all(storedBefore: cutoff) where !referenced.contains(sha256) {
             try await removeIfUnreferenced(sha256)
+        }
+        // Files sealed while extraction waited, or skipped for a full queue, are queued again.
+        guard metadata.extractor.executable != nil else { return }
+        for sha256 in referenced.sorted() {
+            let document = try await blobs.metadata(sha256: sha256)
+            let outcome =
+                document.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?[
+                    MetadataExtractor.outcomeKey] as? String
+            if document == nil || outcome?.hasPrefix("skipped") == true { extractMetadata(sha256: sha256) }
         }
     }
 }
@@ -307,6 +363,11 @@ final class WholeFileReceiver: @unchecked Sendable {
     func add(_ buffer: inout ByteBuffer) async throws {
         guard writer.end + Int64(buffer.readableBytes) <= service.limits.maxFileBytes else {
             throw EvidenceError.tooLarge(limit: service.limits.maxFileBytes)
+        }
+        // A file of unknown length: the disk is asked again before each block is written.
+        let block = Int64(UploadService.blockSize)
+        if (writer.end + Int64(buffer.readableBytes)) / block > writer.end / block || writer.end == 0 {
+            guard await service.hasRoom(for: block, promised: false) else { throw EvidenceError.diskFull }
         }
         try await writer.add(&buffer)
     }
@@ -471,6 +532,36 @@ actor UploadRegistry {
     private var running: [String: UploadDigests] = [:]
     private var blobLockHeld = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Disk space promised to open uploads: declared length not yet written, and the client that declared it (an
+    /// HMAC under a key that lives as long as the process, never the address).
+    private var reservations: [String: (client: Data?, remaining: Int64)] = [:]
+    private let clientKey = SymmetricKey(size: .bits256)
+
+    /// Bytes promised to open uploads and not yet written.
+    var outstanding: Int64 { reservations.values.reduce(0) { $0 + $1.remaining } }
+
+    /// Promises `length` bytes to upload `id` when the disk can hold them above `floor` besides everything
+    /// already promised, and the client's open uploads stay within `perClient`.
+    func reserve(
+        _ id: String, length: Int64, client: [UInt8]?, free: Int64?, floor: Int64, perClient: Int64
+    ) throws {
+        let owner = client.map { Data(HMAC<SHA256>.authenticationCode(for: $0, using: clientKey)) }
+        if let owner {
+            let open = reservations.values.filter { $0.client == owner }.reduce(0) { $0 + $1.remaining }
+            guard open + length <= perClient else { throw EvidenceError.tooMuchOpen(limit: perClient) }
+        }
+        if let free, free - outstanding - length < floor { throw EvidenceError.diskFull }
+        reservations[id] = (owner, length)
+    }
+
+    /// `count` promised bytes of `id` were written.
+    func consume(_ id: String, count: Int64) {
+        guard let reservation = reservations[id] else { return }
+        reservations[id] = (reservation.client, max(0, reservation.remaining - count))
+    }
+
+    /// The upload is complete, refused, terminated or expired: nothing more is promised to it.
+    func releaseReservation(_ id: String) { reservations[id] = nil }
 
     func acquire(_ id: String) -> Bool { busy.insert(id).inserted }
     func release(_ id: String) { busy.remove(id) }

@@ -76,14 +76,15 @@ struct UploadsController: RouteCollection {
         let now = services.clock.now()
         let upload = try await service(request).create(
             length: length, senderSHA256: senderSHA256, metadata: metadataHeader.flatMap { $0.isEmpty ? nil : $0 },
-            source: .publicUpload, now: now, random: services.random)
+            source: .publicUpload, now: now, random: services.random, client: request.clientKey)
         let response = Response(status: .created)
         Self.tusHeaders(&response.headers)
         response.headers.replaceOrAdd(name: .location, value: "\(Paths.uploads)/\(upload.id)")
         response.headers.replaceOrAdd(name: "Upload-Expires", value: Self.expires(upload.expiresAt))
         if request.headers.contentType == Self.offsetStream {
             let offset = try await service(request).append(
-                to: upload, offset: 0, body: StreamedBody(request), checksum: try Self.checksum(request), now: now)
+                to: upload, offset: 0, body: ChargedBody(base: StreamedBody(request), request: request),
+                checksum: try Self.checksum(request), now: now)
             response.headers.replaceOrAdd(name: "Upload-Offset", value: "\(offset)")
         }
         return response
@@ -96,8 +97,9 @@ struct UploadsController: RouteCollection {
         var upload = try await service.live(request.parameters.get("id") ?? "", now: now)
         var offset = service.offset(of: upload)
         if upload.state == .open, offset == upload.length {
-            // The last byte arrived but the server stopped before completing it: complete it now.
-            try await service.complete(upload, digests: nil, now: now)
+            // The last byte arrived but the server stopped before completing it: complete it now, under the
+            // upload's lock (a PATCH still completing it, or another HEAD, holds it and finishes the work).
+            try await service.completeIfFinished(upload, now: now)
             upload = try await service.live(upload.id, now: now)
             offset = service.offset(of: upload)
         }
@@ -121,7 +123,8 @@ struct UploadsController: RouteCollection {
         let now = request.attest.clock.now()
         let upload = try await service.live(request.parameters.get("id") ?? "", now: now)
         let newOffset = try await service.append(
-            to: upload, offset: offset, body: StreamedBody(request), checksum: checksum, now: now)
+            to: upload, offset: offset, body: ChargedBody(base: StreamedBody(request), request: request),
+            checksum: checksum, now: now)
         let response = Response(status: .noContent)
         Self.tusHeaders(&response.headers)
         response.headers.replaceOrAdd(name: "Upload-Offset", value: "\(newOffset)")

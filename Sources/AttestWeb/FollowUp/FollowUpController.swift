@@ -146,7 +146,7 @@ struct FollowUpController: RouteCollection {
     func signOut(request: Request) async throws -> Response {
         let response = request.redirect(to: Paths.followUp, redirectType: .normal)
         if let form = try? FormBody(request: request), CSRF.isValid(form[CSRF.fieldName], for: request) {
-            response.cookies[FollowUpSession.cookieName(for: request)] = .expired
+            FollowUpSession.clear(on: response, for: request)
         }
         return response
     }
@@ -240,7 +240,7 @@ struct FollowUpController: RouteCollection {
             view = try await services.viewReportStatus.execute(reference: reference, code: code)
         } catch FollowUpError.denied {
             let response = request.redirect(to: Paths.followUp, redirectType: .normal)
-            response.cookies[FollowUpSession.cookieName(for: request)] = .expired
+            FollowUpSession.clear(on: response, for: request)
             return response
         }
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
@@ -303,6 +303,14 @@ enum FollowUpSession {
             string: sealed.base64URLEncoded(), maxAge: services.configuration.followUpSessionSeconds, path: "/",
             isSecure: services.configuration.usesTLS, isHTTPOnly: true, sameSite: .strict
         )
+    }
+
+    /// Ends the sign-in: the cookie is cleared with the attributes it was set with, or a browser keeps a
+    /// `__Host-` cookie (which must be `Secure`) as it was.
+    static func clear(on response: Response, for request: Request) {
+        response.cookies[cookieName(for: request)] = HTTPCookies.Value(
+            string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
+            isSecure: request.attest.configuration.usesTLS, isHTTPOnly: true, sameSite: .strict)
     }
 
     static func read(from request: Request) -> (ReportReference, FollowUpCode)? {

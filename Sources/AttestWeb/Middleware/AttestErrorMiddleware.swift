@@ -65,7 +65,8 @@ struct ErrorPageContent: Encodable {
     var message: String
 }
 
-/// Chooses the language of each request and remembers an explicit choice in a cookie.
+/// Chooses the language of each request and remembers an explicit choice in a session cookie: it ends with the
+/// browser session, so a reporter's phone does not keep a sign of the choice for a year.
 struct LanguageMiddleware: Middleware {
     static let cookieName = "attest_lang"
 
@@ -79,7 +80,7 @@ struct LanguageMiddleware: Middleware {
     private static func rememberChoice(of request: Request, in response: Response) {
         if let chosen = request.languageInQuery, request.attest.languages.contains(chosen) {
             response.cookies[Self.cookieName] = HTTPCookies.Value(
-                string: chosen, maxAge: 365 * 86_400, path: "/", isSecure: request.attest.configuration.usesTLS,
+                string: chosen, path: "/", isSecure: request.attest.configuration.usesTLS,
                 isHTTPOnly: true, sameSite: .lax
             )
         }

@@ -50,6 +50,9 @@ struct ErrorMapping {
         case let error as StaffError: describe(error)
         case let error as CaseFileStatus.Error: describe(error)
         case let error as CaseFileEditError: describe(error)
+        case let error as MultipartReader.Failure: describe(error)
+        case is StreamedBody.TimedOut:
+            ErrorDescription(status: .requestTimeout, code: "body_timeout", message: text("error_body_timeout"))
         case let abort as any AbortError: describe(status: abort.status)
         default: ErrorDescription(status: .internalServerError, code: "internal_error", message: text("error_internal"))
         }
@@ -211,6 +214,10 @@ struct ErrorMapping {
         case .diskFull:
             ErrorDescription(
                 status: .insufficientStorage, code: "insufficient_storage", message: text("error_disk_full"))
+        case .tooMuchOpen(let limit):
+            ErrorDescription(
+                status: .tooManyRequests, code: "too_much_open",
+                message: text("error_evidence_too_much_open", ["max": Self.byteCount(limit, language: language)]))
         }
     }
 
@@ -219,12 +226,15 @@ struct ErrorMapping {
         case .invalidCredentials:
             ErrorDescription(
                 status: .unauthorized, code: "invalid_credentials", message: text("error_staff_credentials"))
-        case .locked(let until):
+        case .tooManyAttempts(let seconds):
             ErrorDescription(
-                status: .tooManyRequests, code: "account_locked",
-                message: text(
-                    "error_staff_locked", ["minutes": "\(max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up))))"])
-            )
+                status: .tooManyRequests, code: "too_many_attempts",
+                message: text("error_staff_too_many_attempts", ["seconds": "\(seconds)"]),
+                headers: ["Retry-After": "\(seconds)"])
+        case .busy(let seconds):
+            ErrorDescription(
+                status: .serviceUnavailable, code: "busy", message: text("error_staff_busy"),
+                headers: ["Retry-After": "\(seconds)"])
         case .invalidSecondFactor:
             ErrorDescription(status: .unauthorized, code: "invalid_second_factor", message: text("error_staff_code"))
         case .weakPassword(let problem):
@@ -257,6 +267,20 @@ struct ErrorMapping {
             ErrorDescription(status: .unprocessableEntity, code: "invalid_office", message: text("error_staff_office"))
         case .setupLinkInvalid:
             ErrorDescription(status: .notFound, code: "setup_link_invalid", message: text("error_staff_setup_link"))
+        case .partnerCodeInvalid:
+            ErrorDescription(
+                status: .unprocessableEntity, code: "partner_code_invalid", message: text("error_staff_partner_code"))
+        case .approvalRequestInvalid:
+            ErrorDescription(
+                status: .conflict, code: "approval_request_invalid", message: text("error_staff_approval_invalid"))
+        case .approvalNeedsAnotherAdministrator:
+            ErrorDescription(
+                status: .conflict, code: "approval_needs_another_administrator",
+                message: text("error_staff_approval_other"))
+        case .accountNotFound:
+            ErrorDescription(status: .notFound, code: "account_not_found", message: text("error_staff_account_not_found"))
+        case .ownAccount:
+            ErrorDescription(status: .conflict, code: "own_account", message: text("error_staff_own_account"))
         case .sessionExpired:
             ErrorDescription(status: .unauthorized, code: "session_expired", message: text("error_staff_session"))
         case .forbidden:
@@ -285,6 +309,8 @@ struct ErrorMapping {
         switch error {
         case .noSuchCaseFile, .noSuchPart:
             ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
+        case .caseFileClosed:
+            ErrorDescription(status: .conflict, code: "case_file_closed", message: text("error_case_closed"))
         case .supervisorRequired:
             ErrorDescription(
                 status: .forbidden, code: "supervisor_required", message: text("error_case_part_supervisor"))
@@ -304,6 +330,28 @@ struct ErrorMapping {
         case .unknownAssignee:
             ErrorDescription(
                 status: .unprocessableEntity, code: "unknown_value", message: text("error_case_unknown_assignee"))
+        }
+    }
+
+    /// A form body refused while it was being read; the connection reads no more of it.
+    func describe(_ error: MultipartReader.Failure) -> ErrorDescription {
+        switch error {
+        case .headerTooLarge:
+            ErrorDescription(
+                status: .payloadTooLarge, code: "multipart_header_too_large",
+                message: text("error_multipart_header_too_large"))
+        case .tooManyParts:
+            ErrorDescription(
+                status: .payloadTooLarge, code: "multipart_too_many_parts",
+                message: text("error_multipart_too_many_parts"))
+        case .nameTooLong:
+            ErrorDescription(
+                status: .payloadTooLarge, code: "multipart_name_too_long", message: text("error_multipart_name_too_long"))
+        case .tooMuchText:
+            ErrorDescription(status: .payloadTooLarge, code: "payload_too_large", message: text("error_payload_too_large"))
+        case .malformed:
+            ErrorDescription(
+                status: .badRequest, code: "invalid_form_encoding", message: text("error_invalid_form_encoding"))
         }
     }
 

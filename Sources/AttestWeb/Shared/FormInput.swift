@@ -1,6 +1,5 @@
 import AttestCore
 import Foundation
-import MultipartKit
 import NIOCore
 import Vapor
 
@@ -28,7 +27,9 @@ struct FormInput {
         guard let type = request.headers.contentType else { throw AttestHTTPError.unsupportedMediaType }
         if type == .urlEncodedForm {
             var buffer = ByteBuffer()
-            for try await var chunk in StreamedBody(request) {
+            for try await var chunk in StreamedBody(
+                request, seconds: request.attest.configuration.multipart.bodySeconds)
+            {
                 guard buffer.readableBytes + chunk.readableBytes <= maxText else { throw Abort(.payloadTooLarge) }
                 buffer.writeBuffer(&chunk)
             }
@@ -44,29 +45,14 @@ struct FormInput {
         return try await readMultipart(request, boundary: boundary, maxText: maxText, source: source)
     }
 
-    private enum Event {
-        case header(String, String)
-        case body(ByteBuffer)
-        case end
-    }
-
-    private final class Events: @unchecked Sendable {
-        var list: [Event] = []
-    }
-
     private static func readMultipart(_ request: Request, boundary: String, maxText: Int, source: EvidenceSource)
         async throws -> FormInput
     {
         let services = request.attest
-        let parser = MultipartParser(boundary: boundary)
-        let events = Events()
-        parser.onHeader = { events.list.append(.header($0, $1)) }
-        parser.onBody = { events.list.append(.body($0)) }
-        parser.onPartComplete = { events.list.append(.end) }
-
+        let limits = services.configuration.multipart
+        var reader = MultipartReader(boundary: boundary, limits: limits, maxTextBytes: maxText)
         var values: [String: [String]] = [:]
         var uploads: [String] = []
-        var textBytes = 0
         var disposition: (name: String, filename: String?)?
         var text: [UInt8] = []
         var receiver: WholeFileReceiver?
@@ -74,20 +60,13 @@ struct FormInput {
         /// Set while the rest of a refused file streams past.
         var skipping = false
         defer { receiver?.abort() }
-        for try await chunk in StreamedBody(request) {
-            do {
-                try parser.execute(chunk)
-            } catch {
-                throw Error.invalidEncoding
-            }
-            let pending = events.list
-            events.list.removeAll()
-            for event in pending {
+        for try await chunk in StreamedBody(request, seconds: limits.bodySeconds) {
+            for event in try reader.read(chunk) {
                 switch event {
-                case .header(let name, let value):
-                    if name.lowercased() == "content-disposition" { disposition = parseDisposition(value) }
-                case .body(var buffer):
-                    guard let part = disposition else { throw Error.invalidEncoding }
+                case .part(let name, let filename):
+                    disposition = (name, filename)
+                case .content(var buffer):
+                    guard let part = disposition else { throw MultipartReader.Failure.malformed }
                     if part.filename != nil {
                         guard part.name == fileField, !skipping, buffer.readableBytes > 0 else { continue }
                         do {
@@ -97,8 +76,10 @@ struct FormInput {
                                 }
                                 let limit = services.configuration.evidence.filesPerReportMax
                                 guard uploads.count < limit else { throw EvidenceError.tooManyFiles(limit: limit) }
-                                receiver = try services.uploads.beginWhole(source: source, random: services.random)
+                                receiver = try await services.uploads.beginWhole(
+                                    source: source, random: services.random)
                             }
+                            try request.chargeUploadBytes(buffer.readableBytes)
                             try await receiver!.add(&buffer)
                         } catch let error as EvidenceError {
                             fileError = fileError ?? error
@@ -107,8 +88,6 @@ struct FormInput {
                             skipping = true
                         }
                     } else {
-                        textBytes += buffer.readableBytes
-                        guard textBytes <= maxText else { throw Abort(.payloadTooLarge) }
                         text += buffer.readableBytesView
                     }
                 case .end:
@@ -133,22 +112,7 @@ struct FormInput {
                 }
             }
         }
+        try reader.finish()
         return FormInput(form: FormBody(values: values), uploads: uploads, fileError: fileError)
-    }
-
-    /// `form-data; name="narrative"` or `form-data; name="evidence"; filename="IMG_0001.jpg"`.
-    static func parseDisposition(_ value: String) -> (name: String, filename: String?)? {
-        var name: String?
-        var filename: String?
-        for parameter in value.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2 else { continue }
-            let key = pair[0].trimmingCharacters(in: .whitespaces).lowercased()
-            var raw = pair[1].trimmingCharacters(in: .whitespaces)
-            if raw.hasPrefix("\""), raw.hasSuffix("\""), raw.count >= 2 { raw = String(raw.dropFirst().dropLast()) }
-            if key == "name" { name = raw }
-            if key == "filename" { filename = raw }
-        }
-        return name.map { ($0, filename) }
     }
 }

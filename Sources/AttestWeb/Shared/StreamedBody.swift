@@ -6,9 +6,18 @@ import Vapor
 /// consumer; beyond that the connection stops reading until the consumer catches up. Built on `drain` because
 /// Vapor's own `AsyncSequence` conformance can hit a `preconditionFailure` under load (vapor/vapor#3153, seen
 /// here with twenty concurrent uploads after a restart).
+///
+/// Once the consumer stops early (it refused the body), the connection stops reading: what the client still sends
+/// is neither read nor parsed, and the idle timeout closes the connection. With a time limit, a body still arriving
+/// when it runs out ends in `TimedOut`.
 struct StreamedBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     static let window = 16
+
+    /// The body took longer than its time limit (408).
+    struct TimedOut: Error {}
+    /// The consumer stopped before the end of the body: the connection reads no more of it.
+    struct Abandoned: Error {}
 
     struct State {
         var buffered = 0
@@ -19,10 +28,16 @@ struct StreamedBody: AsyncSequence, Sendable {
     private let stream: AsyncThrowingStream<ByteBuffer, any Error>
     private let state: NIOLockedValueBox<State>
 
-    init(_ request: Request) {
+    /// The body of `request`; with `seconds`, it must arrive within that time.
+    init(_ request: Request, seconds: Int? = nil) {
         let state = NIOLockedValueBox(State())
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let eventLoop = request.eventLoop
+        let timer = seconds.map { seconds in
+            eventLoop.scheduleTask(in: .seconds(Int64(seconds))) { continuation.finish(throwing: TimedOut()) }
+        }
         continuation.onTermination = { _ in
+            timer?.cancel()
             // The consumer stopped: release the reader and drop what still arrives.
             let pending = state.withLockedValue { state -> EventLoopPromise<Void>? in
                 state.finished = true
@@ -31,10 +46,12 @@ struct StreamedBody: AsyncSequence, Sendable {
             }
             pending?.succeed()
         }
-        let eventLoop = request.eventLoop
         request.body.drain { part in
             switch part {
             case .buffer(let buffer):
+                let abandoned = state.withLockedValue { $0.finished }
+                // A failed future makes Vapor stop reading the connection.
+                if abandoned { return eventLoop.makeFailedFuture(Abandoned()) }
                 let promise = state.withLockedValue { state -> EventLoopPromise<Void>? in
                     guard !state.finished else { return nil }
                     state.buffered += 1
