@@ -72,6 +72,9 @@ struct MultipartReader {
     private var partCount = 0
     private var textBytes = 0
     private var isFilePart = false
+    /// How much of the header section in `carry` has been searched for its end already: a section arriving a
+    /// byte at a time is searched once, not once per byte.
+    private var headerSearched = 0
 
     init(boundary: String, limits: MultipartLimits, maxTextBytes: Int) {
         self.limits = limits
@@ -141,11 +144,13 @@ struct MultipartReader {
                 state = .headers
             case .headers:
                 // The section ends at the first empty line: CRLF at its start, or CRLFCRLF.
-                guard let end = headerEnd(bytes, from: position) else {
+                guard let end = headerEnd(bytes, from: position, searched: headerSearched) else {
                     guard bytes.count - position <= limits.headerBytes else { throw .headerTooLarge }
                     carry = Array(bytes[position...])
+                    headerSearched = carry.count
                     return events
                 }
+                headerSearched = 0
                 guard end.sectionEnd - position <= limits.headerBytes else { throw .headerTooLarge }
                 try countText(end.next - position)
                 let (name, filename) = try disposition(in: bytes[position..<end.sectionEnd])
@@ -193,10 +198,10 @@ struct MultipartReader {
     }
 
     /// The end of a header section starting at `start` (where its last line's CRLF starts) and where the content
-    /// begins, or nil when the section is not complete yet.
-    private func headerEnd(_ bytes: [UInt8], from start: Int) -> (sectionEnd: Int, next: Int)? {
+    /// begins, or nil when the section is not complete yet; the first `searched` bytes were searched before.
+    private func headerEnd(_ bytes: [UInt8], from start: Int, searched: Int) -> (sectionEnd: Int, next: Int)? {
         if bytes.count - start >= 2, bytes[start] == 0x0D, bytes[start + 1] == 0x0A { return (start, start + 2) }
-        var index = start
+        var index = start + max(0, searched - 3)
         while index + 3 < bytes.count {
             if bytes[index] == 0x0D, bytes[index + 1] == 0x0A, bytes[index + 2] == 0x0D, bytes[index + 3] == 0x0A {
                 return (index, index + 4)
