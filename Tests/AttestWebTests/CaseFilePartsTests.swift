@@ -26,6 +26,20 @@ extension TestHarness {
             for: incident, year: 2026, id: Identifier(UUID()), at: clock.now().wholeSeconds, actor: supervisor.actorID)
     }
 
+    /// A new staff member of `role`: how they sign in, and their account.
+    func enrollAccount(_ role: StaffRole) async throws -> (login: StaffLogin, account: StaffAccount) {
+        let login = try await enroll(role)
+        return (login, try #require(try await app.attest.store.account(email: login.email)))
+    }
+
+    /// The case file use case, drawing ids from a seed of its own so that they never meet other fixtures' ids.
+    func caseFileEditor(seed: UInt64) -> EditCaseFile {
+        let services = app.attest
+        return EditCaseFile(
+            store: services.store, staff: services.store, jurisdiction: services.jurisdiction, clock: clock,
+            random: SeededRandom(seed: seed))
+    }
+
     /// The raw `case_file_parts` rows, as stored.
     func storedParts() async throws -> [(kind: String, body: String, sealed: String?)] {
         struct Row: Decodable {
@@ -299,6 +313,104 @@ struct CaseFilePartsTests {
         }
     }
 
+    @Test(
+        "Every edit of a closed case file (each edit route: parts, assignment, checklist, identity, finding, tasks, timeline) is refused with 409 and a clear message, storing nothing, until a supervisor reopens it"
+    )
+    func closedCaseFile() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            let caseFile = try await harness.openCaseFile()
+            let path = "/staff/case-files/\(caseFile.reference)"
+            let (login, supervisor) = try await harness.enrollAccount(.supervisor)
+            let editor = harness.caseFileEditor(seed: 11)
+            let subject = try await editor.add(.subject(SubjectAgent()), to: caseFile.reference, actor: supervisor)
+            var allegation = Allegation(category: "physical_force")
+            allegation.subjects = [try #require(subject.number)]
+            let alleged = try await editor.add(.allegation(allegation), to: caseFile.reference, actor: supervisor)
+            let task = try await editor.add(
+                .task(CaseTask(title: "Call the witness")), to: caseFile.reference, actor: supervisor)
+
+            // Every edit route, with input it accepts on an open case file. The route table is checked below, so a
+            // new edit route fails this test until it is added here.
+            let edits: [(route: String, path: String, fields: [(String, String)])] = [
+                ("assignee", "assignee", [("assignee", supervisor.id.description)]),
+                ("subjects", "subjects", [("badge", "4471")]),
+                (
+                    "subjects/:part/identity", "subjects/\(subject.id)/identity",
+                    [("identity", "John Roe"), ("reason", "Named in a court filing")]
+                ),
+                ("persons", "persons", [("label", "Person A")]),
+                ("allegations", "allegations", [("category", "physical_force"), ("subjects", "SA-0001")]),
+                (
+                    "allegations/:part/finding", "allegations/\(alleged.id)/finding",
+                    [("final_finding", "unfounded"), ("standard_of_proof", "preponderance")]
+                ),
+                ("notes", "notes", [("note", "Neighbour has video.")]),
+                ("tasks", "tasks", [("title", "Request the video")]),
+                ("tasks/:part/done", "tasks/\(task.id)/done", []),
+                (
+                    "events", "events",
+                    [("event_date", "2026-11-20"), ("event_time", "14:05"), ("event_text", "Door forced")]
+                ),
+                ("checklist", "checklist", [("police_report_number", "JB-123456")]),
+            ]
+            let editRoutes = Set(
+                harness.app.routes.all.filter { $0.method == .POST }.map { $0.path.map(\.description) }
+                    .filter { $0.starts(with: ["staff", "case-files", ":reference"]) && $0.count > 3 }
+                    .map { $0.dropFirst(3).joined(separator: "/") })
+            #expect(editRoutes.subtracting(["status"]) == Set(edits.map(\.route)), "every edit route is tried")
+
+            let move = MoveCaseFile(store: services.store, clock: harness.clock)
+            for next in [CaseFileStatus.active, .supervisorReview] {
+                _ = try await move.execute(caseFile.reference, to: next, outcome: nil, actor: supervisor)
+            }
+            _ = try await move.execute(caseFile.reference, to: .closed, outcome: .referred, actor: supervisor)
+
+            var browser = Browser(harness.app)
+            _ = try await browser.signIn(login, clock: harness.clock)
+            let page = try await browser.get(path).body.string
+            #expect(page.contains(#"id="case-file-closed""#))
+            for edit in edits { #expect(!page.contains("\(path)/\(edit.path)\""), "no form for \(edit.route)") }
+            #expect(page.contains("\(path)/status\""), "the supervisor can still reopen it")
+            let csrf = try #require(Browser.csrfToken(in: page))
+            let parts = try await harness.storedParts()
+            // Refusals show the page again, which records a view: only changes are counted.
+            func changes() async throws -> Int {
+                struct Count: Decodable { var count: Int }
+                return try await (harness.app.db as! any SQLDatabase).raw(
+                    "SELECT count(*) AS count FROM custody_entries WHERE kind = 'record.changed'"
+                ).first(decoding: Count.self)?.count ?? 0
+            }
+            let entries = try await changes()
+            for edit in edits {
+                let response = try await browser.post("\(path)/\(edit.path)", form: [("csrf", csrf)] + edit.fields)
+                #expect(response.status == .conflict, "\(edit.route) on a closed case file")
+                #expect(response.body.string.contains("This case file is closed"), "\(edit.route)")
+            }
+            var spanish = Browser(harness.app, acceptLanguage: "es")
+            _ = try await spanish.signIn(login, clock: harness.clock)
+            let refused = try await spanish.submit(path, to: "\(path)/notes", [("note", "Otra nota")])
+            #expect(refused.status == .conflict && refused.body.string.contains("Este expediente está cerrado"))
+            #expect(try await harness.storedParts().map(\.body) == parts.map(\.body))
+            #expect(try await changes() == entries, "no record.changed entry")
+            let closed = try #require(try await services.store.caseFile(reference: caseFile.reference))
+            #expect(closed.status == .closed && closed.assignee == nil && closed.checklist == ExecutiveOrderChecklist())
+
+            // Reopened by a supervisor, the case file takes every edit again.
+            let reopened = try await browser.post("\(path)/status", form: [("csrf", csrf), ("status", "active")])
+            #expect(reopened.status == .seeOther)
+            for edit in edits {
+                let response = try await browser.post("\(path)/\(edit.path)", form: [("csrf", csrf)] + edit.fields)
+                #expect(
+                    response.status == .seeOther, "\(edit.route) after reopening: \(response.body.string.prefix(200))")
+            }
+            let edited = try #require(try await services.store.caseFile(reference: caseFile.reference))
+            #expect(edited.assignee == supervisor.id && edited.checklist.policeReportNumber == "JB-123456")
+            #expect(try await harness.storedParts().count == parts.count + 6)
+            #expect(try await VerifyLogCommand.verify(services).isClean)
+        }
+    }
+
     @Test("attest log verify names a case file part changed, deleted or added behind the application's back")
     func tampering() async throws {
         try await withAttest { harness in
@@ -306,9 +418,7 @@ struct CaseFilePartsTests {
             let services = harness.app.attest
             let login = try await harness.enroll(.investigator)
             let investigator = try #require(try await services.store.account(email: login.email))
-            let editor = EditCaseFile(
-                store: services.store, staff: services.store, jurisdiction: services.jurisdiction,
-                clock: harness.clock, random: SeededRandom(seed: 7))
+            let editor = harness.caseFileEditor(seed: 7)
             let note = try await editor.add(
                 .note(CaseNote(text: "Original note")), to: caseFile.reference, actor: investigator)
             let subject = try await editor.add(.subject(SubjectAgent()), to: caseFile.reference, actor: investigator)

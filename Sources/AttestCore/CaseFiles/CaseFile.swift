@@ -57,6 +57,10 @@ public enum CaseFileStatus: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// Whether the case file may change (its parts, assignment, checklist): a closed case file refuses every edit
+    /// until a supervisor reopens it (`closed → active`, the only move out of `closed`).
+    public var acceptsEdits: Bool { self != .closed }
+
     /// Whether a move is a supervisor's decision (closing, returning from review, reopening).
     public func needsSupervisor(to next: CaseFileStatus) -> Bool {
         self == .supervisorReview || self == .closed || next == .closed

@@ -4,6 +4,8 @@ import Foundation
 public enum CaseFileEditError: Error, Equatable, Sendable {
     case noSuchCaseFile
     case noSuchPart
+    /// The case file is closed: nothing in it changes until a supervisor reopens it.
+    case caseFileClosed
     /// Attaching an identity or deciding a final finding is a supervisor's.
     case supervisorRequired
     /// Attaching an identity needs a reason.
@@ -18,9 +20,10 @@ public enum CaseFileEditError: Error, Equatable, Sendable {
     case unknownAssignee
 }
 
-/// Building a case file: subjects, persons, allegations, notes, tasks and timeline events. Every change is a
-/// `record.changed` entry; attaching a real identity to a subject and deciding a final finding are a
-/// supervisor's, and an identity needs a reason that is kept with it.
+/// Building a case file: subjects, persons, allegations, notes, tasks, timeline events, assignment and the
+/// checklist. Every change is a `record.changed` entry; attaching a real identity to a subject and deciding a
+/// final finding are a supervisor's, and an identity needs a reason that is kept with it. A closed case file
+/// refuses every change (`CaseFileEditError.caseFileClosed`) until a supervisor reopens it.
 public struct EditCaseFile: Sendable {
     public var store: any CaseFileStore
     public var staff: any StaffStore
@@ -39,11 +42,14 @@ public struct EditCaseFile: Sendable {
         self.random = random
     }
 
+    /// The case file an edit changes, after the checks every edit shares: the role may manage case files, and
+    /// the case file exists and accepts edits.
     private func caseFile(_ reference: CaseFileReference, actor: StaffAccount) async throws -> CaseFile {
         guard StaffPolicy.allows(actor.role, .manageCaseFiles) else { throw StaffError.forbidden }
         guard let caseFile = try await store.caseFile(reference: reference) else {
             throw CaseFileEditError.noSuchCaseFile
         }
+        guard caseFile.status.acceptsEdits else { throw CaseFileEditError.caseFileClosed }
         return caseFile
     }
 
@@ -145,6 +151,16 @@ public struct EditCaseFile: Sendable {
         if let assignee { try await checkAssignee(assignee) }
         guard caseFile.assignee != assignee else { return }
         caseFile.assignee = assignee
+        try await store.save(caseFile, at: clock.now().wholeSeconds, actor: actor.actorID)
+    }
+
+    /// Records the executive order's checklist.
+    public func fill(_ checklist: ExecutiveOrderChecklist, of reference: CaseFileReference, actor: StaffAccount)
+        async throws
+    {
+        var caseFile = try await caseFile(reference, actor: actor)
+        guard caseFile.checklist != checklist else { return }
+        caseFile.checklist = checklist
         try await store.save(caseFile, at: clock.now().wholeSeconds, actor: actor.actorID)
     }
 

@@ -90,6 +90,19 @@ public struct SearchQuery: Equatable, Sendable {
     }
 }
 
+/// A record as someone was shown it: what a `record.viewed` entry names.
+public struct ViewedRecord: Hashable, Sendable {
+    /// `report:R-…`, `report:R-…/message:…`, `incident:INC-…`, a case file part's record id.
+    public var recordID: String
+    /// Lower-case hex SHA-256 of the record's canonical content, as its custody entries hash it.
+    public var contentHash: String
+
+    public init(recordID: String, contentHash: String) {
+        self.recordID = recordID
+        self.contentHash = contentHash
+    }
+}
+
 /// One thing found.
 public struct SearchHit: Equatable, Sendable {
     public var kind: SearchKind
@@ -97,16 +110,27 @@ public struct SearchHit: Equatable, Sendable {
     public var reference: String
     /// A few words around the match.
     public var excerpt: String
+    /// The record the excerpt was cut from: a report's content, one message of its thread, an incident, one part
+    /// of a case file. Nil when that record is gone (only a change behind the application's back does that).
+    public var source: ViewedRecord?
 
-    public init(kind: SearchKind, reference: String, excerpt: String) {
+    public init(kind: SearchKind, reference: String, excerpt: String, source: ViewedRecord?) {
         self.kind = kind
         self.reference = reference
         self.excerpt = excerpt
+        self.source = source
     }
 }
 
 /// Full-text search over reports (narrative, place, identifiers, thread), incidents (place, operation,
-/// summary) and case file parts (never their sealed personal data). Newest first.
+/// summary) and case file parts (never their sealed personal data, nor any `CaseFilePartBody.restrictedFields`).
+/// Newest first.
 public protocol SearchIndex: Sendable {
     func search(_ query: SearchQuery, kinds: Set<SearchKind>, limit: Int) async throws -> [SearchHit]
+}
+
+/// Where reads by staff are recorded.
+public protocol RecordViewLog: Sendable {
+    /// Appends one `record.viewed` entry per record, all in one transaction.
+    func recordViews(of records: [ViewedRecord], at time: Date, actor: String) async throws
 }

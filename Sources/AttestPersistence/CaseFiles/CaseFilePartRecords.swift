@@ -39,6 +39,30 @@ struct CaseFilePartRow: Codable {
     var sealed: String?
     var author: String
     var created_at: Date
+    /// What search indexes of the part (`CaseFilePart.searchableText`; see `IndexSearchableCaseFileText`).
+    var search_text: String
+}
+
+/// A `case_file_parts` row without its sealed personal data, for readers that need a part's record id, content
+/// hash or text and must not open what is sealed (search, its migrations).
+struct UnsealedPartRow: Decodable {
+    static let columns = ["id", "case_file", "kind", "number", "body_json", "author", "created_at"]
+
+    var id: UUID
+    var case_file: String
+    var kind: String
+    var number: Int?
+    var body_json: String
+    var author: String
+    var created_at: Date
+
+    func part() throws -> CaseFilePart {
+        guard let reference = CaseFileReference(case_file), let kind = CaseFilePartBody.Kind(rawValue: kind),
+            let body = try? CaseFilePartBody.decode(kind: kind, json: Data(body_json.utf8))
+        else { throw PersistenceError.corruptRow("case_file_parts \(id)") }
+        return CaseFilePart(
+            id: Identifier(id), caseFile: reference, number: number, body: body, author: author, createdAt: created_at)
+    }
 }
 
 extension FluentReportStore {
@@ -50,13 +74,14 @@ extension FluentReportStore {
             sealed: try part.sealed.map {
                 try cipher.seal(bytes: Data($0.utf8), recordID: part.id.rawValue.uuidString)
             },
-            author: part.author, created_at: part.createdAt)
+            author: part.author, created_at: part.createdAt, search_text: part.searchableText)
     }
 
     func part(from row: CaseFilePartRow) throws -> CaseFilePart {
-        guard let reference = CaseFileReference(row.case_file), let kind = CaseFilePartBody.Kind(rawValue: row.kind),
-            let body = try? CaseFilePartBody.decode(kind: kind, json: Data(row.body_json.utf8))
-        else { throw PersistenceError.corruptRow("case_file_parts \(row.id)") }
+        var part = try UnsealedPartRow(
+            id: row.id, case_file: row.case_file, kind: row.kind, number: row.number, body_json: row.body_json,
+            author: row.author, created_at: row.created_at
+        ).part()
         let sealed = try row.sealed.map { ciphertext in
             do {
                 return try cipher.openBytes(ciphertext, recordID: row.id.uuidString)
@@ -66,9 +91,8 @@ extension FluentReportStore {
                 return try cipher.openBytes(ciphertext, recordID: row.id.uuidString)
             }
         }
-        return CaseFilePart(
-            id: Identifier(row.id), caseFile: reference, number: row.number, body: body,
-            sealed: sealed.map { String(decoding: $0, as: UTF8.self) }, author: row.author, createdAt: row.created_at)
+        part.sealed = sealed.map { String(decoding: $0, as: UTF8.self) }
+        return part
     }
 
     public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
@@ -108,6 +132,7 @@ extension FluentReportStore {
             try await unit.batch?.flush()
             try await (unit.database as! any SQLDatabase).update("case_file_parts")
                 .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))
+                .set("search_text", to: SQLBind(row.search_text))
                 .where("id", .equal, SQLBind(row.id)).run()
             return try await unit.custodyLog.append(
                 CustodyEvent(

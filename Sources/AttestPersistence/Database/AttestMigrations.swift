@@ -18,6 +18,7 @@ public enum AttestMigrations {
         AddRelatedProfiles(),
         DeferSearchIndexing(),
         TuneSearchMerging(),
+        IndexSearchableCaseFileText(),
 
     ]
 }

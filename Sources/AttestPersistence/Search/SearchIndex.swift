@@ -12,7 +12,8 @@ import Logging
 ///
 /// What is indexed: a report's narrative, place description and observed identifiers (never its contact
 /// details, which are sealed); thread messages; an incident's place, operation and summary; a case file part's
-/// body (never its sealed identity or contact).
+/// body (never its sealed identity or contact; since `IndexSearchableCaseFileText`, only its `searchableText`,
+/// without the fields some roles may not see).
 struct CreateSearchIndex: AsyncMigration {
     /// A report's searchable text, from its content JSON, in SQLite.
     static let sqliteReportText = """
@@ -56,6 +57,48 @@ struct CreateSearchIndex: AsyncMigration {
         (SELECT coalesce(string_agg(v #>> '{}', ' '), '')
          FROM jsonb_path_query(NEW.body_json::jsonb, 'strict $.**') v WHERE jsonb_typeof(v) = 'string')
         """
+
+    /// SQLite: the triggers that index a case file part as `text` (an expression over `NEW`) when it is added or
+    /// changed.
+    static func sqlitePartTriggers(text: String) -> [String] {
+        [
+            """
+            CREATE TRIGGER case_file_parts_search AFTER INSERT ON case_file_parts BEGIN
+              INSERT INTO search_documents (source_id, kind, reference, body)
+              VALUES (NEW.id, 'case_file', NEW.case_file, \(text)); END
+            """,
+            """
+            CREATE TRIGGER case_file_parts_search_update AFTER UPDATE ON case_file_parts BEGIN
+              UPDATE search_documents SET body = \(text) WHERE source_id = NEW.id; END
+            """,
+        ]
+    }
+
+    /// PostgreSQL: the trigger function that indexes every searchable table (after `CREATE` or
+    /// `CREATE OR REPLACE`), with a case file part's text given as `partText` (an expression over `NEW`).
+    static func postgresFunction(partText: String) -> String {
+        """
+        FUNCTION attest_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_TABLE_NAME = 'reports' THEN
+            INSERT INTO search_documents (source_id, kind, reference, body)
+            VALUES (NEW.id, 'report', NEW.reference, \(postgresReportText));
+          ELSIF TG_TABLE_NAME = 'report_messages' THEN
+            INSERT INTO search_documents (source_id, kind, reference, body)
+            VALUES (NEW.id, 'report', (SELECT reference FROM reports WHERE id = NEW.report_id), NEW.body);
+          ELSIF TG_TABLE_NAME = 'incidents' THEN
+            INSERT INTO search_documents (source_id, kind, reference, body)
+            VALUES (NEW.id, 'incident', NEW.reference, \(postgresIncidentText))
+            ON CONFLICT (source_id) DO UPDATE SET body = EXCLUDED.body;
+          ELSIF TG_TABLE_NAME = 'case_file_parts' THEN
+            INSERT INTO search_documents (source_id, kind, reference, body)
+            VALUES (NEW.id, 'case_file', NEW.case_file, \(partText))
+            ON CONFLICT (source_id) DO UPDATE SET body = EXCLUDED.body;
+          END IF;
+          RETURN NULL;
+        END $$
+        """
+    }
 
     /// Accent folding for PostgreSQL (which has no `remove_diacritics` without the `unaccent` extension):
     /// Latin letters with diacritics and their base letters, applied by `translate` to the indexed text and to
@@ -108,18 +151,11 @@ struct CreateSearchIndex: AsyncMigration {
             CREATE TRIGGER incidents_search_update AFTER UPDATE ON incidents BEGIN
               UPDATE search_documents SET body = \(Self.sqliteIncidentText) WHERE source_id = NEW.id; END
             """,
-            """
-            CREATE TRIGGER case_file_parts_search AFTER INSERT ON case_file_parts BEGIN
-              INSERT INTO search_documents (source_id, kind, reference, body)
-              VALUES (NEW.id, 'case_file', NEW.case_file, \(Self.sqlitePartText)); END
-            """,
-            """
-            CREATE TRIGGER case_file_parts_search_update AFTER UPDATE ON case_file_parts BEGIN
-              UPDATE search_documents SET body = \(Self.sqlitePartText) WHERE source_id = NEW.id; END
-            """,
         ]
         // The tables and their index, then FTS5's triggers, then the triggers that fill `search_documents`.
-        for statement in statements.prefix(3) + Self.sqliteIndexTriggers + statements.dropFirst(3) {
+        for statement in statements.prefix(3) + Self.sqliteIndexTriggers + statements.dropFirst(3)
+            + Self.sqlitePartTriggers(text: Self.sqlitePartText)
+        {
             try await sql.raw(SQLQueryString(statement)).run()
         }
         try await backfill(
@@ -136,27 +172,7 @@ struct CreateSearchIndex: AsyncMigration {
             """,
             "CREATE INDEX search_documents_tsv ON search_documents USING GIN (tsv)",
             "CREATE INDEX search_documents_reference ON search_documents (reference)",
-            """
-            CREATE FUNCTION attest_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF TG_TABLE_NAME = 'reports' THEN
-                INSERT INTO search_documents (source_id, kind, reference, body)
-                VALUES (NEW.id, 'report', NEW.reference, \(Self.postgresReportText));
-              ELSIF TG_TABLE_NAME = 'report_messages' THEN
-                INSERT INTO search_documents (source_id, kind, reference, body)
-                VALUES (NEW.id, 'report', (SELECT reference FROM reports WHERE id = NEW.report_id), NEW.body);
-              ELSIF TG_TABLE_NAME = 'incidents' THEN
-                INSERT INTO search_documents (source_id, kind, reference, body)
-                VALUES (NEW.id, 'incident', NEW.reference, \(Self.postgresIncidentText))
-                ON CONFLICT (source_id) DO UPDATE SET body = EXCLUDED.body;
-              ELSIF TG_TABLE_NAME = 'case_file_parts' THEN
-                INSERT INTO search_documents (source_id, kind, reference, body)
-                VALUES (NEW.id, 'case_file', NEW.case_file, \(Self.postgresPartText))
-                ON CONFLICT (source_id) DO UPDATE SET body = EXCLUDED.body;
-              END IF;
-              RETURN NULL;
-            END $$
-            """,
+            "CREATE " + Self.postgresFunction(partText: Self.postgresPartText),
             """
             CREATE TRIGGER reports_search AFTER INSERT ON reports
               FOR EACH ROW EXECUTE FUNCTION attest_search_index()
@@ -243,9 +259,20 @@ public struct FluentSearchIndex: SearchIndex {
         self.catchUp = catchUp
     }
 
+    /// A document's `source_id`; nil for one that is not a record's id (only written behind the application's
+    /// back), whose record is then unknown.
+    struct SourceID: Decodable {
+        var id: UUID?
+
+        init(from decoder: any Decoder) throws {
+            id = try? decoder.singleValueContainer().decode(UUID.self)
+        }
+    }
+
     static let silent = Logger(label: "attest.search") { _ in SwiftLogNoOpLogHandler() }
 
     struct Row: Decodable {
+        var source_id: SourceID
         var kind: String
         var reference: String
         var excerpt: String
@@ -258,7 +285,7 @@ public struct FluentSearchIndex: SearchIndex {
         let kindList = SQLList(kinds.map(\.rawValue).sorted().map { SQLBind($0) })
         var rows: [Row]
         if let reference = query.reference {
-            rows = try await sql.select().column("kind").column("reference")
+            rows = try await sql.select().column("source_id").column("kind").column("reference")
                 .column(
                     SQLAlias(
                         SQLFunction(
@@ -277,7 +304,7 @@ public struct FluentSearchIndex: SearchIndex {
                 .joined(separator: " AND ")
             rows = try await sql.raw(
                 """
-                SELECT d.kind AS kind, d.reference AS reference,
+                SELECT d.source_id AS source_id, d.kind AS kind, d.reference AS reference,
                   snippet(search_fts, 0, '', '', '…', 16) AS excerpt
                 FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid
                 WHERE search_fts MATCH \(bind: match) AND d.kind IN (\(kindList))
@@ -291,9 +318,9 @@ public struct FluentSearchIndex: SearchIndex {
             let folding = (CreateSearchIndex.foldFrom, CreateSearchIndex.foldTo)
             rows = try await sql.raw(
                 """
-                SELECT kind, reference, ts_headline('simple', body, q, 'MaxWords=20, MinWords=8, StartSel="", StopSel=""')
+                SELECT source_id, kind, reference, ts_headline('simple', body, q, 'MaxWords=20, MinWords=8, StartSel="", StopSel=""')
                   AS excerpt
-                FROM (SELECT kind, reference, body, id,
+                FROM (SELECT source_id, kind, reference, body, id,
                         to_tsquery('simple', translate(lower(\(bind: tsquery)), '\(unsafeRaw: folding.0)',
                           '\(unsafeRaw: folding.1)')) AS q
                       FROM search_documents
@@ -305,12 +332,74 @@ public struct FluentSearchIndex: SearchIndex {
             ).all(decoding: Row.self)
         }
         var seen = Set<String>()
-        var hits: [SearchHit] = []
-        for row in rows where hits.count < limit {
+        var shown: [(Row, SearchKind)] = []
+        for row in rows where shown.count < limit {
             guard let kind = SearchKind(rawValue: row.kind), seen.insert(row.reference).inserted else { continue }
-            let excerpt = row.excerpt.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            hits.append(SearchHit(kind: kind, reference: row.reference, excerpt: excerpt))
+            shown.append((row, kind))
         }
-        return hits
+        let sources = try await Self.sources(
+            of: shown.compactMap { row, kind in row.source_id.id.map { ($0, kind) } }, on: sql)
+        return shown.map { row, kind in
+            let excerpt = row.excerpt.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            return SearchHit(
+                kind: kind, reference: row.reference, excerpt: excerpt, source: row.source_id.id.flatMap { sources[$0] }
+            )
+        }
+    }
+
+    /// The record each document was cut from, with its content hash: a report (`content_hash`) or one message
+    /// of its thread, an incident, a case file part (hashed as their custody entries hash them). One query per
+    /// table, whatever the number of results; a record that is gone is left out.
+    static func sources(of documents: [(UUID, SearchKind)], on sql: any SQLDatabase) async throws
+        -> [UUID: ViewedRecord]
+    {
+        func ids(_ kind: SearchKind) -> [UUID] { documents.filter { $0.1 == kind }.map(\.0) }
+        var sources: [UUID: ViewedRecord] = [:]
+        let reports = ids(.report)
+        if !reports.isEmpty {
+            struct Hashed: Decodable {
+                var id: UUID
+                var reference: String
+                var content_hash: String
+            }
+            for row in try await sql.select().columns("id", "reference", "content_hash").from("reports")
+                .where("id", .in, reports).all(decoding: Hashed.self)
+            {
+                sources[row.id] = ViewedRecord(recordID: "report:\(row.reference)", contentHash: row.content_hash)
+            }
+            for row in try await sql.select().column(SQLColumn("id", table: "m"))
+                .column(SQLColumn("reference", table: "r")).column(SQLColumn("content_hash", table: "m"))
+                .from(SQLAlias(SQLIdentifier("report_messages"), as: SQLIdentifier("m")))
+                .join(
+                    SQLAlias(SQLIdentifier("reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
+                    on: SQLColumn("report_id", table: "m"), .equal, SQLColumn("id", table: "r")
+                )
+                .where(SQLColumn("id", table: "m"), .in, SQLBind.group(reports)).all(decoding: Hashed.self)
+            {
+                sources[row.id] = ViewedRecord(
+                    recordID: "report:\(row.reference)/message:\(Identifier<ThreadMessage>(row.id))",
+                    contentHash: row.content_hash)
+            }
+        }
+        let incidents = ids(.incident)
+        if !incidents.isEmpty {
+            for row in try await sql.select().column("*").from("incidents").where("id", .in, incidents)
+                .all(decoding: IncidentRow.self)
+            {
+                let incident = try row.incident()
+                sources[row.id] = ViewedRecord(recordID: incident.recordID, contentHash: incident.contentHash)
+            }
+        }
+        let parts = ids(.caseFile)
+        if !parts.isEmpty {
+            // The hash leaves the sealed personal data out, so the part is read without opening it.
+            for row in try await sql.select().columns(UnsealedPartRow.columns).from("case_file_parts")
+                .where("id", .in, parts).all(decoding: UnsealedPartRow.self)
+            {
+                let part = try row.part()
+                sources[row.id] = ViewedRecord(recordID: part.recordID, contentHash: part.contentHash)
+            }
+        }
+        return sources
     }
 }

@@ -25,7 +25,8 @@ struct CaseFilePartsController: RouteCollection {
         files.staff(.POST, "events", permission: .manageCaseFiles, use: addEvent)
     }
 
-    private func editor(_ request: Request) -> EditCaseFile {
+    /// The use case every case file edit goes through (parts, assignment, checklist).
+    func editor(_ request: Request) -> EditCaseFile {
         let services = request.attest
         return EditCaseFile(
             store: services.store, staff: services.store, jurisdiction: services.jurisdiction, clock: services.clock,
@@ -289,7 +290,7 @@ struct CaseFilePartsView: Encodable {
         var code: String
         var details: [String]
         var hasIdentity: Bool
-        /// Shown to supervisors only.
+        /// Empty for a role that may not see them (`CaseFilePart.visible(to:)`).
         var identity: String
         var identityReason: String
         var identityAction: String
@@ -434,8 +435,9 @@ struct CaseFilePartsView: Encodable {
         for part in parts {
             if case .person(let person) = part.body { personLabels[part.id.rawValue] = person.label }
         }
-        let seesContact = StaffPolicy.allows(role, .viewContact)
-        for part in parts {
+        for stored in parts {
+            // What the role may not see is gone before anything is shown (`CaseFilePart.visible(to:)`).
+            let part = stored.visible(to: role)
             let id = part.id.rawValue.uuidString
             switch part.body {
             case .subject(let subject):
@@ -458,13 +460,12 @@ struct CaseFilePartsView: Encodable {
                 details.append("\(mapping.text("subject_is_supervisor")): \(answer(subject.isSupervisor))")
                 view.subjects.append(
                     Subject(
-                        id: id, code: code, details: details, hasIdentity: part.sealed != nil,
-                        identity: view.canAttachIdentity ? part.sealed ?? "" : "",
-                        identityReason: view.canAttachIdentity ? subject.identityReason ?? "" : "",
+                        id: id, code: code, details: details, hasIdentity: stored.sealed != nil,
+                        identity: part.sealed ?? "", identityReason: subject.identityReason ?? "",
                         identityAction: "\(view.base)/subjects/\(id)/identity"))
             case .person(let person):
                 var contact = ""
-                if seesContact, let sealed = part.sealed,
+                if let sealed = part.sealed,
                     let details = try? JSONDecoder().decode(ContactDetails.self, from: Data(sealed.utf8))
                 {
                     contact = [details.name, details.phone, details.email].compactMap { $0 }.joined(separator: " · ")

@@ -43,6 +43,10 @@ struct CaseFilesController: RouteCollection {
         var outcomes: [Option]
         var checklist: ExecutiveOrderChecklist
         var canManage: Bool
+        /// Closed: nothing in it changes until a supervisor reopens it.
+        var isClosed: Bool
+        /// Whether the edit forms show: the role manages case files and this one accepts edits.
+        var canEdit: Bool
         var isSupervisor: Bool
         var statusAction: String
         var checklistAction: String
@@ -96,6 +100,8 @@ struct CaseFilesController: RouteCollection {
                 .init(value: $0.rawValue, label: mapping.text("case_outcome_\($0.rawValue)"))
             },
             checklist: caseFile.checklist, canManage: StaffPolicy.allows(staff.account.role, .manageCaseFiles),
+            isClosed: !caseFile.status.acceptsEdits,
+            canEdit: StaffPolicy.allows(staff.account.role, .manageCaseFiles) && caseFile.status.acceptsEdits,
             isSupervisor: staff.account.role == .supervisor,
             statusAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/status",
             checklistAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/checklist", csrf: csrf, error: error ?? "",
@@ -139,7 +145,6 @@ struct CaseFilesController: RouteCollection {
         let form = try StaffController.form(request)
         let services = request.attest
         let reference = try reference(request)
-        guard var caseFile = try await services.store.caseFile(reference: reference) else { throw Abort(.notFound) }
         func answer(_ name: String) -> Bool? {
             switch form[name] {
             case "yes": true
@@ -161,8 +166,12 @@ struct CaseFilesController: RouteCollection {
         checklist.aidRendered = answer("aid_rendered")
         checklist.policeReportNumber = text("police_report_number")
         guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
-        caseFile.checklist = checklist
-        try await services.store.save(caseFile, at: services.clock.now().wholeSeconds, actor: staff.account.actorID)
+        do {
+            try await CaseFilePartsController().editor(request).fill(checklist, of: reference, actor: staff.account)
+        } catch let error as CaseFileEditError {
+            let description = ErrorMapping(catalogs: services.catalogs, language: request.language).describe(error)
+            return try await render(request, staff: staff, error: description.message, status: description.status)
+        }
         return request.redirect(to: "\(Paths.staffCaseFiles)/\(reference)", redirectType: .normal)
     }
 }

@@ -3,8 +3,9 @@ import AttestPersistence
 import Vapor
 
 /// `GET /staff/search?q=…&kind=…`: full-text search over what the signed-in role may read (reports, incidents,
-/// case files), newest first. A query that is a reference goes straight to the record. Search terms are never
-/// logged: the request log names the route, not its query string, and the query runs on an unlogged handle.
+/// case files), newest first. A query that is a reference goes straight to the record. Every record a result
+/// shows an excerpt of is `record.viewed` (`SearchRecords`). Search terms are never logged: the request log names
+/// the route, not its query string, the query runs on an unlogged handle, and custody entries name records only.
 struct SearchController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.grouped("staff").staff(.GET, "search", permission: .search, use: search)
@@ -57,8 +58,8 @@ struct SearchController: RouteCollection {
             do {
                 let query = try SearchQuery(
                     text, limits: .init(maximumLength: services.configuration.searchMaxCharacters))
-                let hits = try await services.search.search(
-                    query, kinds: kinds, limit: services.configuration.searchResults)
+                let hits = try await SearchRecords(index: services.search, views: services.store, clock: services.clock)
+                    .execute(query, kinds: kinds, limit: services.configuration.searchResults, actor: staff.account)
                 content.searched = true
                 content.hits = hits.map { hit in
                     let base =
