@@ -311,8 +311,6 @@ struct ErrorMapping {
             ErrorDescription(status: .notFound, code: "not_found", message: text("error_not_found"))
         case .caseFileClosed:
             ErrorDescription(status: .conflict, code: "case_file_closed", message: text("error_case_closed"))
-        case .caseFileClosed:
-            ErrorDescription(status: .conflict, code: "case_file_closed", message: text("error_case_closed"))
         case .supervisorRequired:
             ErrorDescription(
                 status: .forbidden, code: "supervisor_required", message: text("error_case_part_supervisor"))
