@@ -411,6 +411,36 @@ struct CaseFilePartsTests {
         }
     }
 
+    @Test("An edit checked before a supervisor closes the case file is still refused when it is written")
+    func closedBetweenCheckAndWrite() async throws {
+        try await withAttest { harness in
+            let services = harness.app.attest
+            let caseFile = try await harness.openCaseFile()
+            let (_, supervisor) = try await harness.enrollAccount(.supervisor)
+            let note = try await harness.caseFileEditor(seed: 12).add(
+                .note(CaseNote(text: "Before the close")), to: caseFile.reference, actor: supervisor)
+            let move = MoveCaseFile(store: services.store, clock: harness.clock)
+            for next in [CaseFileStatus.active, .supervisorReview] {
+                _ = try await move.execute(caseFile.reference, to: next, outcome: nil, actor: supervisor)
+            }
+            _ = try await move.execute(caseFile.reference, to: .closed, outcome: .referred, actor: supervisor)
+            // What EditCaseFile would write had its check run just before the close: the store refuses it.
+            let late = CaseFilePart(
+                id: Identifier(UUID()), caseFile: caseFile.reference, body: .note(CaseNote(text: "After the close")),
+                sealed: nil, author: supervisor.actorID, createdAt: harness.clock.now().wholeSeconds)
+            await #expect(throws: CaseFileEditError.caseFileClosed) {
+                _ = try await services.store.add(late, at: harness.clock.now(), actor: supervisor.actorID)
+            }
+            var changed = note
+            changed.body = .note(CaseNote(text: "Changed after the close"))
+            await #expect(throws: CaseFileEditError.caseFileClosed) {
+                try await services.store.save(changed, at: harness.clock.now(), actor: supervisor.actorID)
+            }
+            let stored = try await harness.storedParts()
+            #expect(stored.count == 1 && stored[0].body.contains("Before the close"), "\(stored)")
+        }
+    }
+
     @Test("attest log verify names a case file part changed, deleted or added behind the application's back")
     func tampering() async throws {
         try await withAttest { harness in

@@ -109,6 +109,7 @@ extension FluentReportStore {
         return try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
             try await unit.batch?.flush()
+            try await Self.requireOpen(part.caseFile, in: unit)
             var part = part
             if part.body.kind == .subject {
                 part.number = try await unit.nextNumber(in: "subject-agent")
@@ -125,11 +126,28 @@ extension FluentReportStore {
         }
     }
 
+    /// Refuses a change to a part of a closed case file, inside the writing transaction: `EditCaseFile` checked
+    /// before, but a supervisor may have closed the case file since. On SQLite the transaction holds the write
+    /// lock; on PostgreSQL `FOR UPDATE` waits for a closing transaction and then reads what it committed.
+    static func requireOpen(_ reference: CaseFileReference, in unit: FluentReportUnitOfWork) async throws {
+        struct Row: Decodable { var status: String }
+        let sql = unit.database as! any SQLDatabase
+        let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+        let query: SQLQueryString = "SELECT status FROM case_files WHERE reference = \(bind: reference.description)"
+        guard let row = try await sql.raw(query + SQLQueryString(lock)).first(decoding: Row.self) else {
+            throw CaseFileEditError.noSuchCaseFile
+        }
+        guard CaseFileStatus(rawValue: row.status)?.acceptsEdits != false else {
+            throw CaseFileEditError.caseFileClosed
+        }
+    }
+
     public func save(_ part: CaseFilePart, at time: Date, actor: String) async throws {
         let row = try Self.row(of: part, position: 0, cipher: cipher)
         _ = try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
             try await unit.batch?.flush()
+            try await Self.requireOpen(part.caseFile, in: unit)
             try await (unit.database as! any SQLDatabase).update("case_file_parts")
                 .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))
                 .set("search_text", to: SQLBind(row.search_text))
