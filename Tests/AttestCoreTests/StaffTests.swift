@@ -91,9 +91,9 @@ struct StaffCoreTests {
             .prosecutor: [.viewWorkspace],
             .auditor: [
                 .viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .downloadEvidence,
-                .viewPatterns, .verifyLog, .search,
+                .viewPatterns, .verifyLog, .search, .viewAccountActivity,
             ],
-            .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
+            .administrator: [.viewWorkspace, .manageAccounts, .viewAccountActivity, .verifyLog],
         ]
         for role in StaffRole.allCases {
             for permission in StaffPermission.allCases {

@@ -54,8 +54,8 @@ def check(condition, message):
 
 
 def start(data_dir):
-    env = dict(os.environ, ATTEST_DATA_DIR=data_dir, ATTEST_RATE_LIMIT_PER_MINUTE="0", LOG_LEVEL="warning",
-               ATTEST_PUBLIC_URL=BASE)
+    env = dict(os.environ, ATTEST_DATA_DIR=data_dir, ATTEST_RATE_LIMIT_PER_MINUTE="0",
+               ATTEST_STAFF_SIGN_IN_PER_MINUTE="0", LOG_LEVEL="warning", ATTEST_PUBLIC_URL=BASE)
     log = open(os.path.join(data_dir, "server.out"), "w")
     process = subprocess.Popen([BINARY, "serve", "--port", str(PORT)], env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
@@ -81,8 +81,10 @@ def wait_for(driver, element_id):
     return WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
 
 
-def complete_setup(driver, link, password, used, email=None, name=None):
+def complete_setup(driver, link, password, used, email=None, name=None, partner_code=None):
     driver.get(link)
+    if partner_code:
+        driver.find_element(By.ID, "partner_code").send_keys(partner_code)
     if email:
         driver.find_element(By.ID, "email").send_keys(email)
         driver.find_element(By.ID, "display_name").send_keys(name)
@@ -169,10 +171,26 @@ def main():
             driver.find_element(By.ID, "new-name").send_keys(name)
             driver.find_element(By.CSS_SELECTOR, f"#new-role option[value='{role}']").click()
             driver.find_element(By.ID, "create-account").click()
-            links[role] = wait_for(driver, "setup-link").text
+            if role == "supervisor":
+                # A supervisor needs a second administrator: the requester gets a partner code, not a link.
+                partner_code = wait_for(driver, "partner-code").text
+            else:
+                links[role] = wait_for(driver, "setup-link").text
         sign_out(driver)
         investigator_secret = complete_setup(driver, links["investigator"], "orange kettle saturn 9", used)
-        supervisor_secret = complete_setup(driver, links["supervisor"], "copper lantern meadow 3", used)
+        # The second administrator comes from the operator (`attest staff create`), approves, and gets the link.
+        env = dict(os.environ, ATTEST_DATA_DIR=data_dir, LOG_LEVEL="warning", ATTEST_PUBLIC_URL=BASE)
+        created = subprocess.run([BINARY, "staff", "create", "--email", "bea@city.example", "--name", "Bea Second",
+                                  "--role", "administrator"], env=env, capture_output=True, text=True, check=True)
+        second_link = re.search(r"(http://\S+/staff/setup/[0-9a-f]{64})", created.stdout).group(1)
+        second_secret = complete_setup(driver, second_link, "amber harbor violin 8", used)
+        sign_in(driver, "bea@city.example", "amber harbor violin 8", second_secret, used)
+        driver.get(f"{BASE}/staff/accounts")
+        driver.find_element(By.CSS_SELECTOR, "#requests form[action$='/approve'] button").click()
+        links["supervisor"] = wait_for(driver, "setup-link").text
+        sign_out(driver)
+        supervisor_secret = complete_setup(driver, links["supervisor"], "copper lantern meadow 3", used,
+                                           partner_code=partner_code)
 
         sign_in(driver, "ines@city.example", "orange kettle saturn 9", investigator_secret, used)
         driver.get(f"{BASE}/staff/triage")

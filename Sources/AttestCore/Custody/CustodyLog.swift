@@ -12,6 +12,16 @@ public enum CustodyEventKind: String, Codable, CaseIterable, Sendable {
     case referralSent = "referral.sent"
     case keyRotated = "key.rotated"
     case staffSignedIn = "staff.signed_in"
+    // Account administration (`StaffAccountEvent`): the record names the account, and the role granted if any.
+    case staffAccountCreated = "staff.account_created"
+    case staffSetupLinkIssued = "staff.setup_link_issued"
+    case staffSetupCompleted = "staff.setup_completed"
+    case staffAccountDisabled = "staff.account_disabled"
+    case staffAccountEnabled = "staff.account_enabled"
+    case staffRoleChanged = "staff.role_changed"
+    case staffApprovalRequested = "staff.approval_requested"
+    case staffApprovalGiven = "staff.approval_given"
+    case staffApprovalDeclined = "staff.approval_declined"
 }
 
 /// One event touching a record. It names the record and the hash of its canonical content; it never

@@ -9,6 +9,9 @@ public enum StaffRole: String, Codable, Sendable, CaseIterable {
     /// Read-only, plus verification.
     case auditor
     case administrator
+
+    /// Granting this role, or resetting an account that holds it, needs a second administrator's approval.
+    public var isPrivileged: Bool { self == .supervisor || self == .administrator }
 }
 
 /// A person who works in Attest. Every staff account has two-factor authentication.
@@ -28,7 +31,9 @@ public struct StaffAccount: Equatable, Sendable {
     public var lastTOTPStep: Int64?
     /// SHA-256 hashes of unused recovery codes.
     public var recoveryCodeHashes: [String]
+    /// Sign-in attempts counted against the account (see `StaffStore.reserveSignInAttempt`).
     public var failedAttempts: Int
+    /// Until when clients without a trusted-device cookie for this account are refused.
     public var lockedUntil: Date?
     public var isActive: Bool
     public var createdAt: Date
@@ -53,7 +58,12 @@ public struct StaffAccount: Equatable, Sendable {
     }
 
     /// The pseudonymous actor id written into custody entries: never the name or e-mail.
-    public var actorID: String { "staff:\(String(id.description.prefix(8)))" }
+    public var actorID: String { Self.pseudonym(of: id) }
+
+    /// The pseudonym of an account id: `staff:` and the id's first eight hex digits.
+    public static func pseudonym(of id: Identifier<StaffAccount>) -> String {
+        "staff:\(String(id.description.prefix(8)))"
+    }
 
     /// Whether the account can sign in (password and two-factor set up, not disabled).
     public var isEnrolled: Bool { passwordHash != nil && totpSecret != nil && isActive }

@@ -31,8 +31,10 @@ public enum StaffPermission: String, Sendable, CaseIterable {
     case decideFindings
     /// Search reports, incidents and case files (results limited to what the role may read).
     case search
-    /// Staff accounts: create, disable, reset two-factor.
+    /// Staff accounts: create, disable, enable, change roles, reset, approve another administrator's request.
     case manageAccounts
+    /// The account-activity page: every account action and sign-in, by pseudonym.
+    case viewAccountActivity
     /// Run verification of the custody log from the workspace.
     case verifyLog
 }
@@ -56,9 +58,9 @@ public enum StaffPolicy {
         .prosecutor: [.viewWorkspace],
         .auditor: [
             .viewWorkspace, .viewTriage, .viewReport, .viewIncidents, .viewCaseFiles, .downloadEvidence, .viewPatterns,
-            .verifyLog, .search,
+            .verifyLog, .search, .viewAccountActivity,
         ],
-        .administrator: [.viewWorkspace, .manageAccounts, .verifyLog],
+        .administrator: [.viewWorkspace, .manageAccounts, .viewAccountActivity, .verifyLog],
     ]
 
     public static func allows(_ role: StaffRole, _ permission: StaffPermission) -> Bool {

@@ -19,6 +19,7 @@ public enum AttestMigrations {
         DeferSearchIndexing(),
         TuneSearchMerging(),
         IndexSearchableCaseFileText(),
+        CreateStaffAdministration(),
 
     ]
 }

@@ -23,8 +23,10 @@ public final class AttestServices: Sendable {
     public let ledger: CustodyLedger
     /// Resumable uploads and the evidence store.
     let uploads: UploadService
-    /// bcrypt for staff passwords.
+    /// bcrypt for staff passwords, on threads of its own.
     let passwordHasher: any StaffPasswordHasher
+    /// Staff sign-in attempts per client, and tries per client and account.
+    let signInThrottle: SignInThrottle
     /// Full-text search over reports, incidents and case files (queries are never logged).
     public let search: FluentSearchIndex
     /// Languages offered: the jurisdiction's, where a catalog exists.
@@ -49,6 +51,7 @@ public final class AttestServices: Sendable {
         self.ledger = ledger
         self.uploads = uploads
         self.passwordHasher = passwordHasher
+        signInThrottle = configuration.staffSignIn.throttle(random: random)
         self.search = search
         languages = jurisdiction.languages.filter { catalogs.catalogs[$0] != nil }
         validator = ReportValidator(jurisdiction: jurisdiction, limits: configuration.limits)
@@ -62,7 +65,11 @@ public final class AttestServices: Sendable {
     public var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
 
     public var signInStaff: SignInStaff {
-        SignInStaff(store: store, hasher: passwordHasher, clock: clock, random: random)
+        var signIn = SignInStaff(
+            store: store, hasher: passwordHasher, clock: clock, random: random, throttle: signInThrottle)
+        signIn.maxFailures = configuration.staffSignIn.maxFailures
+        signIn.lockout = TimeInterval(configuration.staffSignIn.lockoutSeconds)
+        return signIn
     }
 
     public var completeStaffSetup: CompleteStaffSetup {
@@ -72,6 +79,13 @@ public final class AttestServices: Sendable {
     public var createStaffAccount: CreateStaffAccount {
         CreateStaffAccount(
             store: store, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
+    }
+
+    public var administerStaffAccounts: AdministerStaffAccounts {
+        var administer = AdministerStaffAccounts(
+            store: store, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
+        administer.approvalLifetime = TimeInterval(configuration.staffSignIn.approvalSeconds)
+        return administer
     }
 
     public var addEvidence: AddEvidence {

@@ -66,6 +66,7 @@ enum Paths {
     static let staffSignOut = "/staff/sign-out"
     static let staffSignOutEverywhere = "/staff/sign-out-everywhere"
     static let staffAccounts = "/staff/accounts"
+    static let staffAccountActivity = "/staff/account-activity"
     static let staffTriage = "/staff/triage"
     static let staffReports = "/staff/reports"
     static let staffIncidents = "/staff/incidents"

@@ -20,7 +20,12 @@ struct StaffController: RouteCollection {
         staff.staff(.GET, "accounts", permission: .manageAccounts, use: accounts)
         staff.staff(.POST, "accounts", permission: .manageAccounts, use: createAccount)
         staff.staff(.POST, "accounts", ":id", "disable", permission: .manageAccounts, use: disableAccount)
+        staff.staff(.POST, "accounts", ":id", "enable", permission: .manageAccounts, use: enableAccount)
+        staff.staff(.POST, "accounts", ":id", "role", permission: .manageAccounts, use: changeRole)
         staff.staff(.POST, "accounts", ":id", "reset", permission: .manageAccounts, use: resetAccount)
+        staff.staff(.POST, "account-requests", ":id", "approve", permission: .manageAccounts, use: approveRequest)
+        staff.staff(.POST, "account-requests", ":id", "decline", permission: .manageAccounts, use: declineRequest)
+        staff.staff(.GET, "account-activity", permission: .viewAccountActivity, use: activity)
     }
 
     // MARK: Sign-in
@@ -41,9 +46,9 @@ struct StaffController: RouteCollection {
         try await renderSignIn(request, email: "", error: nil, status: .ok)
     }
 
-    private func renderSignIn(_ request: Request, email: String, error: String?, status: HTTPStatus) async throws
-        -> Response
-    {
+    private func renderSignIn(
+        _ request: Request, email: String, error: String?, status: HTTPStatus, headers: HTTPHeaders = [:]
+    ) async throws -> Response {
         let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
         let token = CSRF.token(for: request)
         let response = try await Page.render(
@@ -51,6 +56,8 @@ struct StaffController: RouteCollection {
             content: SignInContent(csrf: token, email: email, error: error ?? "", hasError: error != nil),
             for: request
         ).encodeResponse(status: status, for: request)
+        // Retry-After, for a client throttled or a busy server.
+        for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         CSRF.attach(token, to: response, for: request)
         return response
     }
@@ -64,13 +71,15 @@ struct StaffController: RouteCollection {
         }
         do {
             let (_, token) = try await request.attest.signInStaff.password(
-                email: email, password: form["password"] ?? "")
+                email: email, password: form["password"] ?? "", client: request.signInClient)
             let response = request.redirect(to: Paths.staffVerify, redirectType: .normal)
             StaffCookie.set(token, on: response, for: request)
             return response
         } catch let error as StaffError {
             let description = mapping.describe(error)
-            return try await renderSignIn(request, email: email, error: description.message, status: description.status)
+            return try await renderSignIn(
+                request, email: email, error: description.message, status: description.status,
+                headers: description.headers)
         }
     }
 
@@ -84,13 +93,16 @@ struct StaffController: RouteCollection {
         try await renderSecondFactor(request, error: nil, status: .ok)
     }
 
-    private func renderSecondFactor(_ request: Request, error: String?, status: HTTPStatus) async throws -> Response {
+    private func renderSecondFactor(
+        _ request: Request, error: String?, status: HTTPStatus, headers: HTTPHeaders = [:]
+    ) async throws -> Response {
         let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
         let token = CSRF.token(for: request)
         let response = try await Page.render(
             "staff/second-factor", title: mapping.text("staff_verify_title"),
             content: SecondFactorContent(csrf: token, error: error ?? "", hasError: error != nil), for: request
         ).encodeResponse(status: status, for: request)
+        for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         CSRF.attach(token, to: response, for: request)
         return response
     }
@@ -105,16 +117,18 @@ struct StaffController: RouteCollection {
             return request.redirect(to: Paths.staffSignIn, redirectType: .normal)
         }
         do {
-            let (_, token) = try await request.attest.signInStaff.secondFactor(
-                sessionToken: sessionToken, code: form["code"] ?? "")
+            let (account, token) = try await request.attest.signInStaff.secondFactor(
+                sessionToken: sessionToken, code: form["code"] ?? "", client: request.signInClient)
             let response = request.redirect(to: Paths.staffHome, redirectType: .normal)
             StaffCookie.set(token, on: response, for: request)
+            StaffDeviceCookie.set(for: account.id, on: response, for: request)
             return response
         } catch StaffError.sessionExpired {
             return request.redirect(to: Paths.staffSignIn, redirectType: .normal)
         } catch let error as StaffError {
             let description = mapping.describe(error)
-            return try await renderSecondFactor(request, error: description.message, status: description.status)
+            return try await renderSecondFactor(
+                request, error: description.message, status: description.status, headers: description.headers)
         }
     }
 
@@ -131,6 +145,8 @@ struct StaffController: RouteCollection {
         var secretGrouped: String
         var provisioningURI: String
         var minimumLength: Int
+        /// A link issued on a second administrator's approval: the requester's code is asked for too.
+        var needsPartnerCode: Bool
         var error: String
         var hasError: Bool
     }
@@ -140,30 +156,34 @@ struct StaffController: RouteCollection {
         var signInPath: String
     }
 
-    private func setupAccount(_ request: Request) async throws -> (token: String, account: StaffAccount?) {
+    /// The setup link of the request's token and its account (nil for a first-start link, which names none).
+    private func setupAccount(_ request: Request) async throws -> (
+        token: String, link: StaffSetupLink, account: StaffAccount?
+    ) {
         let token = request.parameters.get("token") ?? ""
         guard token.utf8.count == 64,
-            let id = try await request.attest.store.setupLink(
+            let link = try await request.attest.store.setupLink(
                 tokenHash: ContentHash.sha256Hex(token), now: request.attest.clock.now())
         else { throw StaffError.setupLinkInvalid }
-        if let account = try await request.attest.store.account(id: id) { return (token, account) }
+        if let account = try await request.attest.store.account(id: link.account) { return (token, link, account) }
         // A first-start link names no account yet: it creates the administrator, and only while there is none.
         guard try await !request.attest.store.accounts().contains(where: { $0.role == .administrator }) else {
             throw StaffError.setupLinkInvalid
         }
-        return (token, nil)
+        return (token, link, nil)
     }
 
     func showSetup(request: Request) async throws -> Response {
-        let (token, account) = try await setupAccount(request)
+        let (token, link, account) = try await setupAccount(request)
         let secret = request.attest.random.bytes(count: 20)
         return try await renderSetup(
-            request, token: token, account: account, secret: secret, email: "", name: "", error: nil, status: .ok)
+            request, token: token, link: link, account: account, secret: secret, email: "", name: "", error: nil,
+            status: .ok)
     }
 
     private func renderSetup(
-        _ request: Request, token: String, account: StaffAccount?, secret: [UInt8], email: String, name: String,
-        error: String?, status: HTTPStatus
+        _ request: Request, token: String, link: StaffSetupLink, account: StaffAccount?, secret: [UInt8],
+        email: String, name: String, error: String?, status: HTTPStatus
     ) async throws -> Response {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
@@ -180,7 +200,8 @@ struct StaffController: RouteCollection {
             provisioningURI: TOTP(secret: secret).provisioningURI(
                 issuer: "Attest \(services.jurisdiction.code)",
                 account: account?.email ?? (email.isEmpty ? "admin" : email)),
-            minimumLength: PasswordPolicy().minimumLength, error: error ?? "", hasError: error != nil)
+            minimumLength: PasswordPolicy().minimumLength, needsPartnerCode: link.partnerCodeHash != nil,
+            error: error ?? "", hasError: error != nil)
         let response = try await Page.render(
             "staff/setup", title: mapping.text("staff_setup_title"), content: content, for: request
         ).encodeResponse(status: status, for: request)
@@ -189,7 +210,7 @@ struct StaffController: RouteCollection {
     }
 
     func completeSetup(request: Request) async throws -> Response {
-        let (token, existing) = try await setupAccount(request)
+        let (token, link, existing) = try await setupAccount(request)
         let form = try FormBody(request: request)
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
@@ -199,30 +220,23 @@ struct StaffController: RouteCollection {
         let name = form["display_name"] ?? ""
         func failure(_ message: String, _ status: HTTPStatus) async throws -> Response {
             try await renderSetup(
-                request, token: token, account: existing, secret: secret, email: email, name: name, error: message,
-                status: status)
+                request, token: token, link: link, account: existing, secret: secret, email: email, name: name,
+                error: message, status: status)
         }
         guard CSRF.isValid(form[CSRF.fieldName], for: request) else {
             return try await failure(mapping.text("error_csrf"), .forbidden)
         }
         do {
-            var setupToken = token
-            let input = CompleteStaffSetup.Input(
+            var input = CompleteStaffSetup.Input(
                 token: token, password: form["password"] ?? "", passwordAgain: form["password_again"] ?? "",
-                secret: secret, code: form["code"] ?? "")
+                secret: secret, code: form["code"] ?? "", partnerCode: form["partner_code"] ?? "")
             // Everything is checked before the first administrator is created, so a refused form creates nothing.
             _ = try services.completeStaffSetup.check(input, email: existing?.email ?? email.lowercased())
             if existing == nil {
-                // First start: create the administrator, then complete its setup with a link of its own.
-                let create = services.createStaffAccount
-                let (_, ownToken) = try await create.execute(
-                    .init(email: email, displayName: name, role: .administrator))
-                try await services.store.useSetupLink(tokenHash: ContentHash.sha256Hex(token))
-                setupToken = ownToken
+                input.token = try await services.createStaffAccount.firstAdministrator(
+                    .init(email: email, displayName: name, role: .administrator), firstStartToken: token)
             }
-            var completion = input
-            completion.token = setupToken
-            let codes = try await services.completeStaffSetup.execute(completion)
+            let codes = try await services.completeStaffSetup.execute(input)
             return try await Page.render(
                 "staff/recovery-codes", title: mapping.text("staff_recovery_title"),
                 content: RecoveryContent(codes: codes, signInPath: Paths.staffSignIn), for: request
@@ -261,6 +275,9 @@ struct StaffController: RouteCollection {
         }
         if StaffPolicy.allows(role, .manageAccounts) {
             links.append(.init(href: Paths.staffAccounts, label: mapping.text("staff_nav_accounts")))
+        }
+        if StaffPolicy.allows(role, .viewAccountActivity) {
+            links.append(.init(href: Paths.staffAccountActivity, label: mapping.text("staff_nav_activity")))
         }
         if StaffPolicy.allows(role, .verifyLog) {
             links.append(.init(href: Paths.integrity, label: mapping.text("nav_integrity")))
@@ -308,9 +325,19 @@ struct StaffController: RouteCollection {
             var email: String
             var displayName: String
             var role: String
+            var roleValue: String
             var office: String
             var state: String
             var isActive: Bool
+            var isSelf: Bool
+        }
+        struct Pending: Encodable {
+            var id: String
+            var account: String
+            var change: String
+            var requestedBy: String
+            var expiresAt: String
+            var isOwn: Bool
         }
         struct Option: Encodable {
             var value: String
@@ -318,40 +345,68 @@ struct StaffController: RouteCollection {
         }
         var csrf: String
         var accounts: [Row]
+        var requests: [Pending]
         var roles: [Option]
         var offices: [Option]
+        /// A setup link to send, and whether it came from approving a request (it then needs the partner code).
         var setupLink: String
         var hasSetupLink: Bool
+        var isApprovedLink: Bool
+        /// The code the requesting administrator gives the person once another administrator approves.
+        var partnerCode: String
+        var hasPartnerCode: Bool
         var error: String
         var hasError: Bool
     }
 
     func accounts(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await renderAccounts(request, setupLink: nil, error: nil, status: .ok)
+        try await renderAccounts(request, staff: staff, outcome: .init(), error: nil, status: .ok)
     }
 
-    private func renderAccounts(_ request: Request, setupLink: String?, error: String?, status: HTTPStatus)
-        async throws -> Response
-    {
+    private func renderAccounts(
+        _ request: Request, staff: SignedInStaff, outcome: AdministerStaffAccounts.Outcome, approved: Bool = false,
+        error: String?, status: HTTPStatus
+    ) async throws -> Response {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let csrf = CSRF.token(for: request)
-        let rows = try await services.store.accounts().map { account in
+        let accounts = try await services.store.accounts()
+        let pending = try await services.store.approvalRequests(pendingAt: services.clock.now())
+        let waiting = Set(pending.map(\.account))
+        let names = Dictionary(accounts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = accounts.map { account in
             AccountsContent.Row(
                 id: account.id.description, email: account.email, displayName: account.displayName,
-                role: mapping.text("staff_role_\(account.role.rawValue)"), office: account.receivingOffice ?? "",
+                role: mapping.text("staff_role_\(account.role.rawValue)"), roleValue: account.role.rawValue,
+                office: account.receivingOffice ?? "",
                 state: mapping.text(
                     !account.isActive
-                        ? "staff_state_disabled" : account.isEnrolled ? "staff_state_active" : "staff_state_pending"),
-                isActive: account.isActive)
+                        ? "staff_state_disabled"
+                        : waiting.contains(account.id)
+                            ? "staff_state_awaiting_approval"
+                            : account.isEnrolled ? "staff_state_active" : "staff_state_pending"),
+                isActive: account.isActive, isSelf: account.id == staff.account.id)
         }
+        let requests = pending.map { pending in
+            AccountsContent.Pending(
+                id: pending.id.description, account: names[pending.account]?.email ?? pending.account.description,
+                change: mapping.text(
+                    pending.change == .grant ? "staff_request_grant" : "staff_request_reset",
+                    ["role": mapping.text("staff_role_\(pending.role.rawValue)")]),
+                requestedBy: names[pending.requestedBy]?.displayName ?? pending.requestedBy.description,
+                expiresAt: RFC3339.string(from: pending.expiresAt.wholeSeconds),
+                isOwn: pending.requestedBy == staff.account.id || pending.account == staff.account.id)
+        }
+        let link = outcome.setupToken.map { "\(services.configuration.publicURL)\(Paths.staffSetup)/\($0)" }
         let content = AccountsContent(
-            csrf: csrf, accounts: rows,
+            csrf: csrf, accounts: rows, requests: requests,
             roles: StaffRole.allCases.map {
                 .init(value: $0.rawValue, label: mapping.text("staff_role_\($0.rawValue)"))
             },
             offices: services.jurisdiction.receivingOffices.map { .init(value: $0.code, label: $0.name) },
-            setupLink: setupLink ?? "", hasSetupLink: setupLink != nil, error: error ?? "", hasError: error != nil)
+            setupLink: link ?? "", hasSetupLink: link != nil, isApprovedLink: approved,
+            partnerCode: outcome.partnerCode ?? "", hasPartnerCode: outcome.partnerCode != nil, error: error ?? "",
+            hasError: error != nil)
         let response = try await Page.render(
             "staff/accounts", title: mapping.text("staff_accounts_title"), content: content, for: request
         ).encodeResponse(status: status, for: request)
@@ -359,62 +414,129 @@ struct StaffController: RouteCollection {
         return response
     }
 
-    private func link(_ request: Request, token: String) -> String {
-        "\(request.attest.configuration.publicURL)\(Paths.staffSetup)/\(token)"
+    /// Runs an administrative action from a CSRF-checked form and shows the accounts page with what it produced
+    /// (a setup link, or a partner code and a pending request), or with its error.
+    private func administer(
+        _ request: Request, _ staff: SignedInStaff, status: HTTPStatus = .ok, approved: Bool = false,
+        _ action: (AdministerStaffAccounts, FormBody) async throws -> AdministerStaffAccounts.Outcome
+    ) async throws -> Response {
+        let form = try Self.form(request)
+        do {
+            let outcome = try await action(request.attest.administerStaffAccounts, form)
+            return try await renderAccounts(
+                request, staff: staff, outcome: outcome, approved: approved, error: nil,
+                status: outcome.request != nil ? .accepted : status)
+        } catch let error as StaffError where error != .forbidden {
+            let description = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
+                .describe(error)
+            return try await renderAccounts(
+                request, staff: staff, outcome: .init(), error: description.message, status: description.status)
+        }
+    }
+
+    private static func role(_ form: FormBody) throws -> StaffRole {
+        guard let role = StaffRole(rawValue: form["role"] ?? "") else { throw Abort(.unprocessableEntity) }
+        return role
+    }
+
+    private static func id<T>(_ request: Request) throws -> Identifier<T> {
+        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw Abort(.notFound) }
+        return Identifier(id)
     }
 
     func createAccount(request: Request, staff: SignedInStaff) async throws -> Response {
-        let form = try Self.form(request)
-        let services = request.attest
-        guard let role = StaffRole(rawValue: form["role"] ?? "") else {
-            return try await renderAccounts(
-                request, setupLink: nil,
-                error: ErrorMapping(catalogs: services.catalogs, language: request.language).text("error_bad_request"),
-                status: .unprocessableEntity)
-        }
-        do {
-            let (_, token) = try await services.createStaffAccount.execute(
+        try await administer(request, staff, status: .created) { administer, form in
+            try await administer.create(
                 .init(
-                    email: form["email"] ?? "", displayName: form["display_name"] ?? "", role: role,
-                    receivingOffice: form["receiving_office"]))
-            return try await renderAccounts(
-                request, setupLink: link(request, token: token), error: nil, status: .created)
-        } catch let error as StaffError {
-            let description = ErrorMapping(catalogs: services.catalogs, language: request.language).describe(error)
-            return try await renderAccounts(
-                request, setupLink: nil, error: description.message, status: description.status)
+                    email: form["email"] ?? "", displayName: form["display_name"] ?? "", role: try Self.role(form),
+                    receivingOffice: form["receiving_office"]), by: staff.account)
         }
-    }
-
-    private func target(_ request: Request) async throws -> StaffAccount {
-        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let account = try await request.attest.store.account(id: Identifier(id))
-        else { throw Abort(.notFound) }
-        return account
     }
 
     func disableAccount(request: Request, staff: SignedInStaff) async throws -> Response {
-        _ = try Self.form(request)
-        var account = try await target(request)
-        guard account.id != staff.account.id else { throw StaffError.forbidden }
-        account.isActive = false
-        try await request.attest.store.update(account)
-        try await request.attest.store.deleteSessions(of: account.id)
-        return request.redirect(to: Paths.staffAccounts, redirectType: .normal)
+        try await setActive(false, request, staff)
     }
 
-    /// A new setup link: the person chooses a new password and enrolls a new authenticator; until then the account
-    /// cannot sign in and every session of it has ended.
+    func enableAccount(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await setActive(true, request, staff)
+    }
+
+    private func setActive(_ active: Bool, _ request: Request, _ staff: SignedInStaff) async throws -> Response {
+        let response = try await administer(request, staff) { administer, _ in
+            try await administer.setActive(active, of: try Self.id(request), by: staff.account)
+            return .init()
+        }
+        return response.status == .ok ? request.redirect(to: Paths.staffAccounts, redirectType: .normal) : response
+    }
+
+    func changeRole(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await administer(request, staff) { administer, form in
+            try await administer.changeRole(
+                of: try Self.id(request), to: try Self.role(form), office: form["receiving_office"], by: staff.account)
+        }
+    }
+
+    /// A new setup link (for a supervisor or administrator, a request for one).
     func resetAccount(request: Request, staff: SignedInStaff) async throws -> Response {
-        _ = try Self.form(request)
-        var account = try await target(request)
-        account.passwordHash = nil
-        account.totpSecret = nil
-        account.recoveryCodeHashes = []
-        account.isActive = true
-        try await request.attest.store.update(account)
-        try await request.attest.store.deleteSessions(of: account.id)
-        let token = try await request.attest.createStaffAccount.issueSetupLink(for: account.id)
-        return try await renderAccounts(request, setupLink: link(request, token: token), error: nil, status: .ok)
+        try await administer(request, staff) { administer, _ in
+            try await administer.reset(try Self.id(request), by: staff.account)
+        }
+    }
+
+    func approveRequest(request: Request, staff: SignedInStaff) async throws -> Response {
+        try await administer(request, staff, approved: true) { administer, _ in
+            try await administer.approve(try Self.id(request), by: staff.account)
+        }
+    }
+
+    func declineRequest(request: Request, staff: SignedInStaff) async throws -> Response {
+        let response = try await administer(request, staff) { administer, _ in
+            try await administer.decline(try Self.id(request), by: staff.account)
+            return .init()
+        }
+        return response.status == .ok ? request.redirect(to: Paths.staffAccounts, redirectType: .normal) : response
+    }
+
+    // MARK: Account activity
+
+    struct ActivityContent: Encodable {
+        struct Row: Encodable {
+            var time: String
+            var entry: String
+            var action: String
+            var account: String
+            var role: String
+            var actor: String
+        }
+        var rows: [Row]
+        var olderPath: String
+        var hasOlder: Bool
+    }
+
+    /// Every account action and sign-in, newest first, 100 to a page, each with its custody entry's index.
+    func activity(request: Request, staff: SignedInStaff) async throws -> Response {
+        let services = request.attest
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
+        let before = try? request.query.get(Int64.self, at: "before")
+        let events = try await services.store.accountActivity(before: before, limit: 100)
+        let accounts = try await services.store.accounts()
+        var names: [String: String] = [StaffAccountEvent.system: mapping.text("staff_actor_system")]
+        for account in accounts { names[account.actorID] = "\(account.displayName) (\(account.actorID))" }
+        func name(_ pseudonym: String) -> String { names[pseudonym] ?? pseudonym }
+        let rows = events.map { event in
+            ActivityContent.Row(
+                time: RFC3339.string(from: event.occurredAt), entry: event.custodyIndex.map { "\($0)" } ?? "",
+                action: mapping.text("staff_action_\(event.action.rawValue)"),
+                account: name(StaffAccount.pseudonym(of: event.account)),
+                role: event.role.map { mapping.text("staff_role_\($0.rawValue)") } ?? "", actor: name(event.actor))
+        }
+        let older = events.count == 100 ? events.last?.custodyIndex : nil
+        return try await Page.render(
+            "staff/account-activity", title: mapping.text("staff_activity_title"),
+            content: ActivityContent(
+                rows: rows, olderPath: older.map { "\(Paths.staffAccountActivity)?before=\($0)" } ?? "",
+                hasOlder: older != nil),
+            for: request
+        ).encodeResponse(status: .ok, for: request)
     }
 }

@@ -31,10 +31,8 @@ struct FirstStartSetupLink: LifecycleHandler {
     /// A first-start link, or nil when an administrator exists.
     static func issue(_ services: AttestServices) async throws -> String? {
         guard try await !services.store.accounts().contains(where: { $0.role == .administrator }) else { return nil }
-        let token = ContentHash.hex(services.random.bytes(count: 32))
-        try await services.store.insertSetupLink(
-            tokenHash: ContentHash.sha256Hex(token), account: Identifier(services.random.uuid()),
-            expiresAt: services.clock.now().addingTimeInterval(3600))
+        let (link, token) = services.createStaffAccount.link(for: Identifier(services.random.uuid()))
+        try await services.store.staffTransaction { try await $0.insert(link) }
         return "\(services.configuration.publicURL)\(Paths.staffSetup)/\(token)"
     }
 }
