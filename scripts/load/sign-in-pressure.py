@@ -5,7 +5,8 @@ Starts a build of Attest on a fresh data directory, takes one CSRF pair from /st
 POST wrong passwords with it as fast as they are answered (unknown e-mails: each costs a bcrypt decoy), while
 wrk measures GET /report. Prints wrk's latency distribution and how the sign-in attempts were answered.
 
-Usage: scripts/load/sign-in-pressure.py [BINARY] [SECONDS]   (default .build/release/attest, 20 s)
+Usage: scripts/load/sign-in-pressure.py [BINARY] [SECONDS] [ATTACKERS]   (default .build/release/attest, 20 s, 16)
+ATTACKERS=0 measures the page alone. Settings come from the environment (e.g. ATTEST_STAFF_SIGN_IN_PER_MINUTE).
 """
 import http.client
 import os
@@ -20,6 +21,7 @@ import urllib.parse
 
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/attest"
 seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+attackers = int(sys.argv[3]) if len(sys.argv) > 3 else 16
 
 
 def free_port():
@@ -66,7 +68,7 @@ try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             count += 1
 
-    threads = [threading.Thread(target=attacker, args=(n,)) for n in range(16)]
+    threads = [threading.Thread(target=attacker, args=(n,)) for n in range(attackers)]
     for thread in threads:
         thread.start()
     time.sleep(1)
