@@ -29,6 +29,29 @@ struct DiskReservationTests {
         }
     }
 
+    @Test("An open upload that receives nothing lets its promise lapse, so declared lengths cannot hold the disk")
+    func idlePromisesLapse() async throws {
+        try await withAttest(configure: {
+            $0.evidence.freeDiskFloorBytes = 1 << 30
+            $0.evidence.openPromiseSeconds = 1
+        }) { harness in
+            harness.app.attest.uploads.freeBytesOverride.withLockedValue { $0 = (1 << 30) + (100 << 20) }
+            let tus = TusClient(app: harness.app)
+            let idle = try await tus.send(.POST, "/uploads", headers: ["Upload-Length": "\(60 << 20)"])
+            #expect(idle.status == .created)
+            #expect(
+                try await tus.send(.POST, "/uploads", headers: ["Upload-Length": "\(60 << 20)"]).status
+                    == .insufficientStorage)
+            harness.clock.advance(by: 2)
+            #expect(
+                try await tus.send(.POST, "/uploads", headers: ["Upload-Length": "\(60 << 20)"]).status == .created,
+                "the idle upload's promise lapsed")
+            // The idle upload moves again only if there is room for the rest of it: there is not.
+            let location = try #require(idle.headers.first(name: .location))
+            #expect(try await tus.patch(location, offset: 0, [1, 2, 3]).status == .insufficientStorage)
+        }
+    }
+
     @Test("One client's open uploads may declare at most the configured bytes")
     func perClient() async throws {
         try await withAttest(configure: { $0.evidence.openBytesPerClientMax = 10_000 }) { harness in

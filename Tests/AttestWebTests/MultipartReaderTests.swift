@@ -103,6 +103,22 @@ struct MultipartReaderTests {
         }
     }
 
+    @Test("A file part under a name that is not a file field counts as text, so it cannot stream without limit")
+    func unexpectedFilePart() throws {
+        var body = MultipartBody()
+        body.file("other", filename: "a.bin", [UInt8](repeating: 7, count: 20_000))
+        let bytes = Array(body.finished().readableBytesView)
+        var reader = MultipartReader(
+            boundary: Self.boundary, limits: Self.limits, maxTextBytes: 10_000, fileFields: ["evidence"])
+        #expect(throws: MultipartReader.Failure.tooMuchText) { _ = try reader.read(ByteBuffer(bytes: bytes)) }
+        var files = MultipartBody()
+        files.file("evidence", filename: "a.jpg", [UInt8](repeating: 7, count: 20_000))
+        var accepting = MultipartReader(
+            boundary: Self.boundary, limits: Self.limits, maxTextBytes: 10_000, fileFields: ["evidence"])
+        _ = try accepting.read(files.finished())
+        try accepting.finish()
+    }
+
     @Test("Header lines beyond the count, lines without a colon, parts without a name and cut-off bodies are refused")
     func malformed() throws {
         let start = "--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"a\"\r\n"

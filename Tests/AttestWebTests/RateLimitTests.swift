@@ -23,6 +23,10 @@ struct RateLimitTests {
         let two = ClientAddressPolicy(hops: 2)
         #expect(
             two.client(peer: "10.0.0.2", forwardedFor: ["6.6.6.6, 203.0.113.5, 10.0.0.1"]) == Self.key("203.0.113.5"))
+        #expect(one.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.5:443"]) == Self.key("203.0.113.5"), "a port")
+        #expect(one.client(peer: "127.0.0.1", forwardedFor: ["[2001:db8::1]:443"]) == Self.key("2001:db8::9"))
+        #expect(one.client(peer: "127.0.0.1", forwardedFor: ["fe80::1%eth0"]) == Self.key("fe80::2"), "a zone")
+        #expect(one.client(peer: "192.0.2.3", forwardedFor: ["unknown"]) == Self.key("192.0.2.3"), "not one bucket")
         let none = ClientAddressPolicy()
         #expect(none.client(peer: "192.0.2.1", forwardedFor: ["203.0.113.5"]) == Self.key("192.0.2.1"))
     }

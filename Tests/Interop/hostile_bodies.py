@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Hostile form bodies against a real Attest process (issue 14, item 1).
 
+Also sends bodies of 60,000 one-byte HTTP chunks to POST /report and to a tus creation-with-upload: a body stream
+of tiny chunks once overflowed the stack (Vapor answered each already-completed future with the next chunk inside
+the same call).
+
 Starts `attest serve` on a fresh data directory and, from several clients at once, sends to POST /report:
 a 300 MB part-header line, 100,000 empty parts and parts with 8 KB names (about 300 MB in all), each over a raw
 socket as fast as the server reads. Meanwhile it keeps asking for GET /report. Passes when every hostile body is
@@ -87,6 +91,25 @@ def send_hostile(port, kind, results):
     results.append((kind, status, round(time.monotonic() - started, 1), sent))
 
 
+def send_tiny_chunks(port, path, headers, results):
+    """60,000 one-byte chunks (a debug build crashed from 25,000); the server must answer and stay up."""
+    body = b"".join(b"1\r\n" + bytes([0x61]) + b"\r\n" for _ in range(60_000)) + b"0\r\n\r\n"
+    status = None
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=180) as s:
+            s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Transfer-Encoding: chunked\r\n\r\n".encode())
+            try:
+                s.sendall(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            reply = s.recv(4096)
+            if reply.startswith(b"HTTP/1.1 "):
+                status = int(reply[9:12])
+    except OSError as error:
+        status = f"error {error}"
+    results.append((path, status))
+
+
 def main():
     binary = sys.argv[1]
     data = tempfile.mkdtemp(prefix="attest-hostile-")
@@ -126,6 +149,11 @@ def main():
         for client in clients:
             client.join()
         peak = max(peak, rss_bytes(server.pid))
+        tiny = []
+        send_tiny_chunks(port, "/report", "Content-Type: application/x-www-form-urlencoded\r\n", tiny)
+        send_tiny_chunks(port, "/uploads", "Tus-Resumable: 1.0.0\r\nUpload-Length: 60000\r\n"
+                         "Content-Type: application/offset+octet-stream\r\n", tiny)
+        print(f"one-byte chunks: {tiny}")
         growth = peak - baseline
         print(f"hostile bodies: {results}")
         print(f"resident memory {baseline / MIB:.1f} MiB -> peak {peak / MIB:.1f} MiB (growth {growth / MIB:.1f} MiB)")
@@ -137,6 +165,7 @@ def main():
             "every page answered within 2 s": bool(page_times) and max(page_times) <= 2.0,
             "every hostile body refused early": len(results) == len(clients) and not refused,
             "the server kept running": server.poll() is None,
+            "bodies of one-byte chunks answered": all(isinstance(status, int) and status < 500 for _, status in tiny),
         }
         failures = [name for name, ok in checks.items() if not ok] + refused
         print(f"{sum(checks.values())} passed, {len(checks) - sum(checks.values())} failed")

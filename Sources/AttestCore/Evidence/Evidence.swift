@@ -72,6 +72,8 @@ public struct EvidenceLimits: Equatable, Sendable {
     /// How long a completed upload may wait to be attached to a report, in seconds (default 1 hour): files of a
     /// form that was refused, or that nobody names, do not hold disk space for a day.
     public var unattachedExpirySeconds = 3600
+    /// How long an open upload's declared bytes stay promised without any byte arriving, in seconds (default 600).
+    public var openPromiseSeconds = 600
     /// Most bytes one client may have declared for uploads still open (default 16 GiB, one report's worth).
     public var openBytesPerClientMax: Int64 = 16 << 30
     /// Free disk space under which new uploads are refused with 507 (default 1 GiB).

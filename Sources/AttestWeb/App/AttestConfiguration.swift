@@ -243,6 +243,8 @@ public struct AttestConfiguration: Sendable {
             try bytes("ATTEST_DISK_FREE_FLOOR_BYTES", 0...(1 << 50)) ?? evidence.freeDiskFloorBytes
         evidence.unattachedExpirySeconds =
             try integer("ATTEST_UPLOAD_UNATTACHED_SECONDS", 60...30 * 86_400) ?? evidence.unattachedExpirySeconds
+        evidence.openPromiseSeconds =
+            try integer("ATTEST_UPLOAD_PROMISE_SECONDS", 10...86_400) ?? evidence.openPromiseSeconds
         evidence.openBytesPerClientMax =
             try bytes("ATTEST_UPLOAD_OPEN_BYTES_PER_CLIENT", 1...(1 << 52)) ?? evidence.openBytesPerClientMax
         evidence.browserHashMaxBytes =

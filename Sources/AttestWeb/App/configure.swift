@@ -65,7 +65,7 @@ public func configure(
         metadata: .locate(
             configured: configuration.exiftool, path: ProcessInfo.processInfo.environment["PATH"],
             limits: configuration.metadata),
-        logger: app.logger
+        logger: app.logger, clock: clock
     )
     app.lifecycle.use(UploadSweeper(interval: TimeInterval(configuration.uploadSweepSeconds)))
     // 8. Services, reachable from every handler.

@@ -39,14 +39,14 @@ final class UploadService: Sendable {
     let pool: NIOThreadPool
     let metadata: MetadataQueue
     let logger: Logger
-    private let registry = UploadRegistry()
+    private let registry: UploadRegistry
     /// Bytes handed to the thread pool at once: large enough that the two hashes and the write amortise their
     /// dispatch, small enough that memory stays flat.
     static let blockSize = 1 << 20
 
     init(
         store: FluentReportStore, blobs: any EvidenceBlobStore, limits: EvidenceLimits, directory: URL,
-        pool: NIOThreadPool, metadata: MetadataExtractor, logger: Logger
+        pool: NIOThreadPool, metadata: MetadataExtractor, logger: Logger, clock: any Clock = SystemClock()
     ) throws {
         self.store = store
         self.blobs = blobs
@@ -54,6 +54,7 @@ final class UploadService: Sendable {
         self.directory = directory
         self.pool = pool
         self.metadata = MetadataQueue(extractor: metadata)
+        registry = UploadRegistry(promiseLapseSeconds: limits.openPromiseSeconds, clock: clock)
         self.logger = logger
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -149,6 +150,7 @@ final class UploadService: Sendable {
         let file = try PartFile.openExisting(at: url)
         let start = try file.size()
         guard offset == start else { throw UploadError.offsetMismatch(current: start) }
+        await registry.touch(upload.id)
         if start < upload.length, await !hasRoom(for: upload.length - start, promised: true) {
             throw EvidenceError.diskFull
         }
@@ -538,32 +540,55 @@ actor UploadRegistry {
     private var running: [String: UploadDigests] = [:]
     private var blobLockHeld = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
-    /// Disk space promised to open uploads: declared length not yet written, and the client that declared it (an
-    /// HMAC under a key that lives as long as the process, never the address).
-    private var reservations: [String: (client: Data?, remaining: Int64)] = [:]
+    /// Disk space promised to open uploads: declared length not yet written, the client that declared it (an
+    /// HMAC under a key that lives as long as the process, never the address), and when the upload last moved.
+    /// A promise lapses after `promiseLapse` without progress, so uploads declared and never sent cannot hold the
+    /// disk for a day; the next PATCH promises the rest again, if there is room.
+    private var reservations: [String: (client: Data?, remaining: Int64, touched: Date)] = [:]
     private let clientKey = SymmetricKey(size: .bits256)
+    private let promiseLapse: TimeInterval
+    private let clock: any Clock
 
-    /// Bytes promised to open uploads and not yet written.
-    var outstanding: Int64 { reservations.values.reduce(0) { $0 + $1.remaining } }
+    init(promiseLapseSeconds: Int = 600, clock: any Clock) {
+        promiseLapse = TimeInterval(promiseLapseSeconds)
+        self.clock = clock
+    }
+
+    private func isActive(_ touched: Date, now: Date) -> Bool { now.timeIntervalSince(touched) < promiseLapse }
+
+    /// Bytes promised to open uploads that moved recently and not yet written.
+    var outstanding: Int64 {
+        let now = clock.now()
+        return reservations.values.filter { isActive($0.touched, now: now) }.reduce(0) { $0 + $1.remaining }
+    }
 
     /// Promises `length` bytes to upload `id` when the disk can hold them above `floor` besides everything
-    /// already promised, and the client's open uploads stay within `perClient`.
+    /// already promised, and the client's active open uploads stay within `perClient`.
     func reserve(
         _ id: String, length: Int64, client: [UInt8]?, free: Int64?, floor: Int64, perClient: Int64
     ) throws {
+        let now = clock.now()
         let owner = client.map { Data(HMAC<SHA256>.authenticationCode(for: $0, using: clientKey)) }
         if let owner {
-            let open = reservations.values.filter { $0.client == owner }.reduce(0) { $0 + $1.remaining }
+            let open = reservations.values.filter { $0.client == owner && isActive($0.touched, now: now) }
+                .reduce(0) { $0 + $1.remaining }
             guard open + length <= perClient else { throw EvidenceError.tooMuchOpen(limit: perClient) }
         }
         if let free, free - outstanding - length < floor { throw EvidenceError.diskFull }
-        reservations[id] = (owner, length)
+        reservations[id] = (owner, length, now)
+    }
+
+    /// The upload is receiving bytes again: its promise counts from now.
+    func touch(_ id: String) {
+        reservations[id]?.touched = clock.now()
     }
 
     /// `count` promised bytes of `id` were written.
     func consume(_ id: String, count: Int64) {
         guard let reservation = reservations[id] else { return }
-        reservations[id] = (reservation.client, max(0, reservation.remaining - count))
+        reservations[id] = (
+            reservation.client, max(0, reservation.remaining - count), clock.now()
+        )
     }
 
     /// The upload is complete, refused, terminated or expired: nothing more is promised to it.

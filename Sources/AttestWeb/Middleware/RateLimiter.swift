@@ -66,10 +66,14 @@ struct ClientAddressPolicy: Sendable, Equatable {
 
     /// The bytes of an IPv4 (4) or IPv6 (16) address; an IPv4-mapped IPv6 address gives its IPv4 bytes.
     static func bytes(of text: String) -> [UInt8]? {
+        // Proxies may append a port (`203.0.113.5:443`, `[2001:db8::1]:443`) or a zone (`fe80::1%eth0`).
         var text = text.trimmingCharacters(in: .whitespaces)
         if text.hasPrefix("["), let end = text.firstIndex(of: "]") {
             text = String(text[text.index(after: text.startIndex)..<end])
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            text = String(text[..<colon])
         }
+        if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()
@@ -95,7 +99,11 @@ struct ClientAddressPolicy: Sendable, Equatable {
         } else if hops > 0 {
             // The entry the outermost trusted proxy wrote; fewer entries than proxies means fewer proxies were
             // passed, and the leftmost entry is then the nearest thing to the client that a proxy wrote.
-            if let entry = chain.dropLast(hops - 1).last ?? chain.first { address = Self.bytes(of: entry) }
+            // An entry that is not an address (a proxy's `unknown`) leaves the peer as the client, not one shared
+            // bucket for every such request.
+            if let entry = chain.dropLast(hops - 1).last ?? chain.first, let hop = Self.bytes(of: entry) {
+                address = hop
+            }
         }
         return address.map(Self.group)
     }

@@ -278,7 +278,8 @@ struct ErrorMapping {
                 status: .conflict, code: "approval_needs_another_administrator",
                 message: text("error_staff_approval_other"))
         case .accountNotFound:
-            ErrorDescription(status: .notFound, code: "account_not_found", message: text("error_staff_account_not_found"))
+            ErrorDescription(
+                status: .notFound, code: "account_not_found", message: text("error_staff_account_not_found"))
         case .ownAccount:
             ErrorDescription(status: .conflict, code: "own_account", message: text("error_staff_own_account"))
         case .sessionExpired:
@@ -346,9 +347,11 @@ struct ErrorMapping {
                 message: text("error_multipart_too_many_parts"))
         case .nameTooLong:
             ErrorDescription(
-                status: .payloadTooLarge, code: "multipart_name_too_long", message: text("error_multipart_name_too_long"))
+                status: .payloadTooLarge, code: "multipart_name_too_long",
+                message: text("error_multipart_name_too_long"))
         case .tooMuchText:
-            ErrorDescription(status: .payloadTooLarge, code: "payload_too_large", message: text("error_payload_too_large"))
+            ErrorDescription(
+                status: .payloadTooLarge, code: "payload_too_large", message: text("error_payload_too_large"))
         case .malformed:
             ErrorDescription(
                 status: .badRequest, code: "invalid_form_encoding", message: text("error_invalid_form_encoding"))

@@ -50,7 +50,8 @@ struct FormInput {
     {
         let services = request.attest
         let limits = services.configuration.multipart
-        var reader = MultipartReader(boundary: boundary, limits: limits, maxTextBytes: maxText)
+        var reader = MultipartReader(
+            boundary: boundary, limits: limits, maxTextBytes: maxText, fileFields: [fileField])
         var values: [String: [String]] = [:]
         var uploads: [String] = []
         var disposition: (name: String, filename: String?)?
@@ -68,6 +69,8 @@ struct FormInput {
                 case .content(var buffer):
                     guard let part = disposition else { throw MultipartReader.Failure.malformed }
                     if part.filename != nil {
+                        // Every file byte is charged, also those of a refused file streaming past.
+                        if part.name == fileField { try request.chargeUploadBytes(buffer.readableBytes) }
                         guard part.name == fileField, !skipping, buffer.readableBytes > 0 else { continue }
                         do {
                             if receiver == nil {
@@ -79,7 +82,6 @@ struct FormInput {
                                 receiver = try await services.uploads.beginWhole(
                                     source: source, random: services.random)
                             }
-                            try request.chargeUploadBytes(buffer.readableBytes)
                             try await receiver!.add(&buffer)
                         } catch let error as EvidenceError {
                             fileError = fileError ?? error

@@ -76,7 +76,12 @@ struct MultipartReader {
     /// byte at a time is searched once, not once per byte.
     private var headerSearched = 0
 
-    init(boundary: String, limits: MultipartLimits, maxTextBytes: Int) {
+    /// The names of the parts whose files stream to disk; the bytes of any other part, file or not, count against
+    /// `maxTextBytes`, so an unexpected file part cannot stream without limit.
+    let fileFields: Set<String>
+
+    init(boundary: String, limits: MultipartLimits, maxTextBytes: Int, fileFields: Set<String> = []) {
+        self.fileFields = fileFields
         self.limits = limits
         self.maxTextBytes = maxTextBytes
         delimiter = Array("\r\n--\(boundary)".utf8)
@@ -154,7 +159,7 @@ struct MultipartReader {
                 guard end.sectionEnd - position <= limits.headerBytes else { throw .headerTooLarge }
                 try countText(end.next - position)
                 let (name, filename) = try disposition(in: bytes[position..<end.sectionEnd])
-                isFilePart = filename != nil
+                isFilePart = filename != nil && fileFields.contains(name)
                 events.append(.part(name: name, filename: filename))
                 position = end.next
                 state = .content

@@ -23,6 +23,8 @@ struct StreamedBody: AsyncSequence, Sendable {
         var buffered = 0
         var pending: EventLoopPromise<Void>?
         var finished = false
+        /// Buffers answered with a completed future since the stack last unwound.
+        var sinceUnwind = 0
     }
 
     private let stream: AsyncThrowingStream<ByteBuffer, any Error>
@@ -61,7 +63,18 @@ struct StreamedBody: AsyncSequence, Sendable {
                     return promise
                 }
                 continuation.yield(buffer)
-                return promise?.futureResult ?? eventLoop.makeSucceededVoidFuture()
+                if let promise { return promise.futureResult }
+                // Not always an already-completed future: Vapor answers one by handing over the next buffered
+                // chunk inside the same call, so a body of many tiny chunks (1-byte HTTP chunks) recursed until the
+                // stack overflowed. Every `window`th buffer completes on the next tick of the event loop instead,
+                // which unwinds the stack; the others stay cheap.
+                let unwind = state.withLockedValue { state -> Bool in
+                    state.sinceUnwind += 1
+                    guard state.sinceUnwind >= Self.window else { return false }
+                    state.sinceUnwind = 0
+                    return true
+                }
+                return unwind ? eventLoop.submit {} : eventLoop.makeSucceededVoidFuture()
             case .error(let error):
                 continuation.finish(throwing: error)
                 return eventLoop.makeSucceededVoidFuture()
