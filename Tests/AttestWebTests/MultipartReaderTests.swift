@@ -127,6 +127,7 @@ struct MultipartReaderTests {
             _ = try Self.read(Array((start + extra + "\r\nv\r\n--\(Self.boundary)--").utf8), pieces: 100)
         }
         for body in [
+            "--\(Self.boundary)\r\nContent-Disposition: form-dataX; name=\"a\"\r\n\r\nv\r\n--\(Self.boundary)--",
             "--\(Self.boundary)\r\nno colon here\r\n\r\nv\r\n--\(Self.boundary)--",
             "--\(Self.boundary)\r\nContent-Type: text/plain\r\n\r\nv\r\n--\(Self.boundary)--",
             "--\(Self.boundary)junk\r\n" + start.dropFirst(Self.boundary.count + 4) + "\r\nv\r\n--\(Self.boundary)--",
@@ -163,6 +164,23 @@ struct MultipartReaderTests {
             }
             #expect(try await harness.reportCount() == 1, "only the report made to sign in")
             #expect(harness.partFiles().isEmpty)
+        }
+    }
+
+    @Test("The media type and the boundary parameter's name are matched without regard to case")
+    func mediaTypeCase() async throws {
+        try await withAttest { harness in
+            var browser = Browser(harness.app)
+            let page = try await browser.get("/report")
+            let token = try #require(Browser.csrfToken(in: page.body.string))
+            var body = MultipartBody()
+            body.field("csrf", token)
+            body.field("date", "2026-11-20")
+            body.field("narrative", "Agents blocked the street.")
+            let response = try await browser.post(
+                "/report", body: body.finished(), contentType: "Multipart/Form-Data; BOUNDARY=\(Self.boundary)")
+            #expect(response.status != .unsupportedMediaType, "\(response.status)")
+            #expect(try await harness.reportCount() == 1)
         }
     }
 }

@@ -126,7 +126,7 @@ struct UploadsTests {
             #expect(noVersion.headers.first(name: "Tus-Version") == "1.0.0")
             let oldVersion = try await tus.send(.POST, "/uploads", headers: ["Upload-Length": "10"], version: "0.2.2")
             #expect(oldVersion.status == .preconditionFailed)
-            for length in ["", "-1", "ten", "1e3", "٣"] {
+            for length in ["", "-1", "ten", "1e3", "٣", "+5"] {
                 let response = try await tus.send(.POST, "/uploads", headers: ["Upload-Length": length])
                 #expect(response.status == .badRequest, "Upload-Length \(length)")
                 #expect(response.body.string.contains("Upload-Length"))

@@ -61,7 +61,7 @@ struct UploadsController: RouteCollection {
             throw UploadError.invalidHeader("Upload-Length")
         }
         guard let lengthText = request.headers.first(name: "Upload-Length"), let length = Int64(lengthText),
-            length >= 0, lengthText.allSatisfy(\.isASCII)
+            length >= 0, lengthText.utf8.allSatisfy({ (0x30...0x39).contains($0) })
         else { throw UploadError.invalidHeader("Upload-Length") }
         let metadataHeader = request.headers.first(name: "Upload-Metadata")
         let metadata = try Self.metadata(metadataHeader)
@@ -116,7 +116,7 @@ struct UploadsController: RouteCollection {
         try checkVersion(request)
         guard request.headers.contentType == Self.offsetStream else { throw UploadError.wrongContentType }
         guard let offsetText = request.headers.first(name: "Upload-Offset"), let offset = Int64(offsetText),
-            offset >= 0, offsetText.allSatisfy(\.isASCII)
+            offset >= 0, offsetText.utf8.allSatisfy({ (0x30...0x39).contains($0) })
         else { throw UploadError.invalidHeader("Upload-Offset") }
         let checksum = try Self.checksum(request)
         let service = service(request)

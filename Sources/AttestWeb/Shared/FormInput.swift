@@ -39,7 +39,9 @@ struct FormInput {
                 throw Error.invalidEncoding
             }
         }
-        guard type.type == "multipart", type.subType == "form-data", let boundary = type.parameters["boundary"],
+        // Media types and parameter names are case-insensitive (RFC 2045); the boundary's value is not.
+        let boundary = type.parameters.first { $0.key.lowercased() == "boundary" }?.value
+        guard type.type.lowercased() == "multipart", type.subType.lowercased() == "form-data", let boundary,
             !boundary.isEmpty, boundary.utf8.count <= 70
         else { throw AttestHTTPError.unsupportedMediaType }
         return try await readMultipart(request, boundary: boundary, maxText: maxText, source: source)

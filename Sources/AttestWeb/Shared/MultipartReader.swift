@@ -234,7 +234,8 @@ struct MultipartReader {
             if name == "content-disposition" {
                 let value = String(line[line.index(after: colon)...])
                 guard
-                    value.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("form-data"),
+                    value.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+                        == "form-data",
                     let parsed = Self.parseDisposition(value), result == nil
                 else { throw .malformed }
                 guard parsed.name.utf8.count <= limits.nameBytes, (parsed.filename?.utf8.count ?? 0) <= limits.nameBytes
