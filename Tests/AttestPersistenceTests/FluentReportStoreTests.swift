@@ -184,7 +184,7 @@ struct FluentReportStoreTests {
             try #require(services.configuration.database.sqliteFile != nil)
             // A second store on the same file: its own committer and connection, as another process would have.
             let other = FluentReportStore(
-                database: { harness.app.db }, cipher: services.store.cipher, random: SystemRandomSource(),
+                database: { harness.app.quietDatabase }, cipher: services.store.cipher, random: SystemRandomSource(),
                 kind: services.configuration.database)
             let submitElsewhere = SubmitReport(
                 store: other, clock: harness.clock, random: SystemRandomSource(), validator: services.validator)
@@ -242,7 +242,7 @@ struct FluentReportStoreTests {
             let keyFile = harness.dataDirectory.appendingPathComponent("keys/contact-keys.json")
             // A second process that loaded the keys before the rotation.
             let stale = FluentReportStore(
-                database: { harness.app.db },
+                database: { harness.app.quietDatabase },
                 cipher: ContactCipher(
                     ring: try ContactKeyRing.file(at: keyFile, random: SystemRandomSource(), now: Date())),
                 random: SystemRandomSource(), kind: harness.app.attest.configuration.database

@@ -53,8 +53,10 @@ struct SmallLeaksTests {
                 "/api/v1/reports/\(receipt.reference)", headers: ["Authorization": "Bearer \(receipt.followUpCode)"])
             #expect(status.status == .ok)
             let lines = CapturedLogs.all.dropFirst(start)
+            // The log is shared by every test running at once, and every test's first report is R-2026-000001:
+            // the words, the address and the code are this test's own.
             for secret in [
-                "Quetzalcoatlus", "zyxw-reporter", receipt.reference, receipt.followUpCode,
+                "Quetzalcoatlus", "zyxw-reporter", receipt.followUpCode,
                 String(receipt.followUpCode.filter { $0 != "-" }), "INSERT", "SELECT",
             ] {
                 let leaks = lines.filter { $0.contains(secret) }

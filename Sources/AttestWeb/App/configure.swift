@@ -144,7 +144,7 @@ func routes(_ app: Application) throws {
 extension Application {
     /// The default database, with a logger that never goes below `info`: FluentKit logs every query with its
     /// values at `debug` ("Running query"), and those values are narratives, contacts, references and codes.
-    var quietDatabase: any Database {
+    public var quietDatabase: any Database {
         var logger = self.logger
         logger.logLevel = max(logger.logLevel, .info)
         return databases.database(logger: logger, on: eventLoopGroup.any())!
