@@ -94,6 +94,10 @@ struct SQLiteWriterTests {
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
                     + "INSERT INTO pages (body) SELECT randomblob(4000) FROM n")
             try writer.commit()
+            // A moment between transactions, as the group committer has while it waits for submissions and syncs:
+            // with the suite's other tests on both cores, back-to-back commits starved the checkpointer's thread
+            // and the log outgrew the bound before it could start over.
+            try await Task.sleep(for: .milliseconds(5))
         }
         var waited = 0
         while writer.checkpoints == 0 && waited < 100 {
