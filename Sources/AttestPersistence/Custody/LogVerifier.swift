@@ -317,33 +317,18 @@ public struct LogVerifier: Sendable {
     /// `record.changed` entry: a body edited in the database, a part deleted or one inserted behind the
     /// application's back is named. Sealed personal data is outside the hash (and stays sealed here).
     private func checkCaseFileParts(changed: CoveredRecords, into outcome: inout Outcome) async throws {
-        struct PartRow: Decodable {
-            var id: UUID
-            var case_file: String
-            var kind: String
-            var number: Int?
-            var body_json: String
-            var author: String
-            var created_at: Date
-        }
         var seen = Set<String>()
         var after: UUID?
         while true {
-            let query = sql.select().columns("id", "case_file", "kind", "number", "body_json", "author", "created_at")
+            let query = sql.select().columns(UnsealedPartRow.columns)
                 .from("case_file_parts")
             if let after { query.where("id", .greaterThan, SQLBind(after)) }
-            let rows = try await query.orderBy("id").limit(Int(pageSize)).all(decoding: PartRow.self)
+            let rows = try await query.orderBy("id").limit(Int(pageSize)).all(decoding: UnsealedPartRow.self)
             for row in rows {
-                guard let reference = CaseFileReference(row.case_file),
-                    let kind = CaseFilePartBody.Kind(rawValue: row.kind),
-                    let body = try? CaseFilePartBody.decode(kind: kind, json: Data(row.body_json.utf8))
-                else {
+                guard let part = try? row.part() else {
                     outcome.discrepancies.append("case file part \(row.id) is not readable (changed?)")
                     continue
                 }
-                let part = CaseFilePart(
-                    id: Identifier(row.id), caseFile: reference, number: row.number, body: body, author: row.author,
-                    createdAt: row.created_at)
                 seen.insert(part.recordID)
                 compare(part.recordID, kind: .recordChanged, hashes: [part.contentHash], with: changed, into: &outcome)
             }

@@ -51,30 +51,39 @@ struct StreamedBody: AsyncSequence, Sendable {
         request.body.drain { part in
             switch part {
             case .buffer(let buffer):
-                let abandoned = state.withLockedValue { $0.finished }
-                // A failed future makes Vapor stop reading the connection.
-                if abandoned { return eventLoop.makeFailedFuture(Abandoned()) }
-                let promise = state.withLockedValue { state -> EventLoopPromise<Void>? in
-                    guard !state.finished else { return nil }
+                // One look at the state per buffer: abandoned (a failed future makes Vapor stop reading the
+                // connection), over the window (wait for the consumer), or neither. Not always an
+                // already-completed future: Vapor answers one by handing over the next buffered chunk inside the
+                // same call, so a body of many tiny chunks (1-byte HTTP chunks) recursed until the stack
+                // overflowed; every `window`th buffer completes on the next tick of the event loop instead.
+                enum Answer {
+                    case abandoned, wait(EventLoopPromise<Void>), unwind, now
+                }
+                let answer = state.withLockedValue { state -> Answer in
+                    guard !state.finished else { return .abandoned }
                     state.buffered += 1
-                    guard state.buffered >= Self.window else { return nil }
-                    let promise = eventLoop.makePromise(of: Void.self)
-                    state.pending = promise
-                    return promise
-                }
-                continuation.yield(buffer)
-                if let promise { return promise.futureResult }
-                // Not always an already-completed future: Vapor answers one by handing over the next buffered
-                // chunk inside the same call, so a body of many tiny chunks (1-byte HTTP chunks) recursed until the
-                // stack overflowed. Every `window`th buffer completes on the next tick of the event loop instead,
-                // which unwinds the stack; the others stay cheap.
-                let unwind = state.withLockedValue { state -> Bool in
+                    if state.buffered >= Self.window {
+                        let promise = eventLoop.makePromise(of: Void.self)
+                        state.pending = promise
+                        return .wait(promise)
+                    }
                     state.sinceUnwind += 1
-                    guard state.sinceUnwind >= Self.window else { return false }
+                    guard state.sinceUnwind >= Self.window else { return .now }
                     state.sinceUnwind = 0
-                    return true
+                    return .unwind
                 }
-                return unwind ? eventLoop.submit {} : eventLoop.makeSucceededVoidFuture()
+                switch answer {
+                case .abandoned: return eventLoop.makeFailedFuture(Abandoned())
+                case .wait(let promise):
+                    continuation.yield(buffer)
+                    return promise.futureResult
+                case .unwind:
+                    continuation.yield(buffer)
+                    return eventLoop.submit {}
+                case .now:
+                    continuation.yield(buffer)
+                    return eventLoop.makeSucceededVoidFuture()
+                }
             case .error(let error):
                 continuation.finish(throwing: error)
                 return eventLoop.makeSucceededVoidFuture()
