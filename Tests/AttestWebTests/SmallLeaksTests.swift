@@ -1,6 +1,7 @@
 import AttestCore
 import AttestTestSupport
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 import Vapor
@@ -39,8 +40,12 @@ struct SmallLeaksTests {
     @Test("At debug level no log line holds SQL values, a narrative, a contact, a reference or a follow-up code")
     func debugLogs() async throws {
         try await withAttest { harness in
-            harness.app.logger.logLevel = .debug
-            let start = CapturedLogs.all.count
+            // This application's own log, at debug: the process-wide capture is shared by every test running at
+            // once (and every test's first report is R-2026-000001).
+            let lines = NIOLockedValueBox<[String]>([])
+            var logger = Logger(label: "codes.vapor.application") { _ in OwnLogHandler(lines: lines) }
+            logger.logLevel = .debug
+            harness.app.logger = logger
             let narrative = "Quetzalcoatlus agents stopped the bakery van"
             let body = validReportJSON.replacingOccurrences(
                 of: "Agents pushed a woman and refused to show badges.", with: narrative
@@ -52,16 +57,35 @@ struct SmallLeaksTests {
             let status = try await APIClient(app: harness.app).get(
                 "/api/v1/reports/\(receipt.reference)", headers: ["Authorization": "Bearer \(receipt.followUpCode)"])
             #expect(status.status == .ok)
-            let lines = CapturedLogs.all.dropFirst(start)
-            // The log is shared by every test running at once, and every test's first report is R-2026-000001:
-            // the words, the address and the code are this test's own.
+            let logged = lines.withLockedValue { $0 }
+            #expect(!logged.isEmpty, "the application logged at debug, into this handler")
             for secret in [
-                "Quetzalcoatlus", "zyxw-reporter", receipt.followUpCode,
+                "Quetzalcoatlus", "zyxw-reporter", receipt.reference, receipt.followUpCode,
                 String(receipt.followUpCode.filter { $0 != "-" }), "INSERT", "SELECT",
             ] {
-                let leaks = lines.filter { $0.contains(secret) }
+                let leaks = logged.filter { $0.contains(secret) }
                 #expect(leaks.isEmpty, "\(secret) was logged: \(leaks.prefix(3))")
             }
+        }
+    }
+
+    /// Collects one application's log lines with their metadata.
+    struct OwnLogHandler: LogHandler {
+        let lines: NIOLockedValueBox<[String]>
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+            file: String, function: String, line: UInt
+        ) {
+            let all = metadata.merging(extra ?? [:]) { _, new in new }
+            lines.withLockedValue { $0.append("\(level) \(message) \(all)") }
         }
     }
 
