@@ -195,11 +195,17 @@ struct SearchDisclosureTests {
             #expect(!(try await found("zqoldreason")))
 
             // The index as it was before the migration: every text of the body, the reason included.
-            // As the migrator runs it: in a transaction of its own (through the store's unit of work, a full suite
-            // once saw the later ADD COLUMN meet a column the DROP had not removed).
+            // As the migrator runs it: each step in a transaction of its own. SQLite checks a connection's cached
+            // schema only when a statement runs, but ALTER TABLE checks column names when it is prepared: on another
+            // pooled connection, idle since before the DROP, ADD COLUMN met the dropped column ("duplicate column
+            // name", seen twice in full suites). A read first brings that connection's schema up to date, as a
+            // migrator's own bookkeeping reads do before each migration.
             try await harness.app.db.transaction { try await IndexSearchableCaseFileText().revert(on: $0) }
             #expect(try await found("zqoldreason"), "the old index had the reason")
-            try await harness.app.db.transaction { try await IndexSearchableCaseFileText().prepare(on: $0) }
+            try await harness.app.db.transaction { database in
+                _ = try await (database as! any SQLDatabase).raw("SELECT COUNT(*) FROM case_file_parts").all()
+                try await IndexSearchableCaseFileText().prepare(on: database)
+            }
             #expect(!(try await found("zqoldreason")), "the migration removed it")
             #expect(!(try await found("roebuck")))
             #expect(try await found("zqvestbefore"))
