@@ -108,14 +108,14 @@ extension FluentReportStore {
         let cipher = self.cipher
         return try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             try await Self.requireOpen(part.caseFile, in: unit)
             var part = part
             if part.body.kind == .subject {
                 part.number = try await unit.nextNumber(in: "subject-agent")
             }
             let position = Int64(try await unit.nextNumber(in: "case-file-part"))
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             try await (unit.database as! any SQLDatabase).insert(into: "case_file_parts")
                 .model(try Self.row(of: part, position: position, cipher: cipher)).run()
             _ = try await unit.custodyLog.append(
@@ -146,7 +146,7 @@ extension FluentReportStore {
         let row = try Self.row(of: part, position: 0, cipher: cipher)
         _ = try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             try await Self.requireOpen(part.caseFile, in: unit)
             try await (unit.database as! any SQLDatabase).update("case_file_parts")
                 .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))

@@ -76,7 +76,7 @@ extension FluentReportStore: CaseFileStore {
         return try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
             let number = try await unit.nextNumber(in: "case-file-\(year)")
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             let caseFile = CaseFile(
                 id: id, reference: CaseFileReference(year: year, number: number), incidents: [incident.id],
                 openedAt: time)
@@ -119,7 +119,7 @@ extension FluentReportStore: CaseFileStore {
         let row = try Self.row(of: caseFile)
         _ = try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             try await (unit.database as! any SQLDatabase).update("case_files").set(model: row)
                 .where("id", .equal, SQLBind(row.id)).run()
             return try await unit.custodyLog.append(

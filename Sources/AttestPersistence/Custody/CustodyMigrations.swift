@@ -57,7 +57,7 @@ struct CreateMerkleLog: AsyncMigration {
             var entry: String
         }
         var frontier = MerkleFrontier()
-        var rows: [[any SQLExpression]] = []
+        var rows: [[Cell]] = []
         for row in try await sql.select().columns("entry_index", "entry").from("custody_entries")
             .orderBy("entry_index").all(decoding: Row.self)
         {
@@ -68,7 +68,7 @@ struct CreateMerkleLog: AsyncMigration {
                 rows.append(CustodyStorage.hashRow(node, hash))
             }
         }
-        try await CustodyStorage.insert(hashRows: rows, on: sql)
+        try await RowTable.custodyHashes.insert(rows, on: sql)
         // One column per statement: SQLite alters a table one change at a time.
         try await database.schema("custody_entries").deleteField("previous_hash").update()
         try await database.schema("custody_entries").deleteField("entry_hash").update()

@@ -5,65 +5,35 @@ import FluentSQL
 import FluentSQLiteDriver
 import Foundation
 
-/// The custody log as an RFC 6962 Merkle tree in the database. An append writes the entry, its leaf hash and
-/// every subtree the leaf completes, inside the caller's transaction: no record without its entry, no entry
-/// without its record.
+/// The custody log as an RFC 6962 Merkle tree in the database. An append adds the entry, its leaf hash and every
+/// subtree the leaf completes to the unit's batch, written in the caller's transaction: no record without its
+/// entry, no entry without its record.
 ///
-/// Appenders are serialised by the `custody` sequence: on PostgreSQL its row lock is held until the appending
-/// transaction ends, so several Attest processes append without gaps or duplicate indexes, and each reads the
-/// frontier its predecessor committed. On SQLite the group committer's single writer keeps the frontier in
-/// memory for the whole batch.
+/// Indexes are numbered per batch (`RowBatch`): the batch reads the `custody` counter and the tree's frontier once,
+/// under the batch's lock (see `GroupCommitter`), so several Attest processes append without gaps or duplicate
+/// indexes, and each reads the frontier its predecessor committed.
 struct MerkleCustodyLog: CustodyLog {
-    let database: any Database
     let random: any RandomSource
-    /// On SQLite, the group committer's batch (see `SQLiteBatch`).
-    var batch: SQLiteBatch? = nil
+    let batch: RowBatch
 
     func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
-        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
         let entry = try CustodyEntry(event: event, nonce: random.bytes(count: 32)).canonicalJSON()
         let leaf = TreeHash.leaf(entry)
-        let index: Int64
-        var nodes: [(TreeNode, TreeHash)] = []
-        if let batch {
-            index = try await batch.next("custody", first: 0)
-            try await batch.appendLeaf(leaf, at: UInt64(index)) { nodes.append(($0, $1)) }
-            // The SQLite writer binds `SQLiteData` itself (see `SQLiteBatch.insert`).
-            batch.addCustodyEntry(
-                [.integer(Int(index)), .text(event.kind.rawValue), .text(event.recordID), .text(entry)],
-                nodes: nodes.map { node, hash in
-                    [.integer(node.level), .integer(Int(node.index)), .blob(ByteBuffer(bytes: hash.bytes))]
-                })
-        } else {
-            index = try await Sequences.next("custody", first: 0, on: database)
-            var frontier = try await CustodyStorage.frontier(size: UInt64(index), on: sql)
-            frontier.append(leaf) { nodes.append(($0, $1)) }
-            try await sql.insert(into: "custody_entries").columns(CustodyStorage.entryColumns)
-                .values(SQLBind(index), SQLBind(event.kind.rawValue), SQLBind(event.recordID), SQLBind(entry)).run()
-            try await CustodyStorage.insert(hashRows: nodes.map(CustodyStorage.hashRow), on: sql)
-        }
+        let index = try await batch.next("custody", first: 0)
+        var nodes: [[Cell]] = []
+        try await batch.appendLeaf(leaf, at: UInt64(index)) { nodes.append(CustodyStorage.hashRow($0, $1)) }
+        batch.add(
+            .custodyEntries, [[.integer(index), .text(event.kind.rawValue), .text(event.recordID), .text(entry)]])
+        batch.add(.custodyHashes, nodes)
         return CustodyReceipt(index: index, entryHash: leaf.hex)
     }
 }
 
 /// The custody tables' shapes and the reads every custody component shares.
 enum CustodyStorage {
-    static let entryColumns = ["entry_index", "kind", "record_id", "entry"]
-    static let hashColumns = ["level", "position", "hash"]
-
-    static func hashRow(_ node: TreeNode, _ hash: TreeHash) -> [any SQLExpression] {
-        [SQLBind(Int64(node.level)), SQLBind(Int64(node.index)), SQLBind(hash.data)]
-    }
-
-    static func insert(hashRows: [[any SQLExpression]], on sql: any SQLDatabase) async throws {
-        var start = 0
-        while start < hashRows.count {
-            let chunk = hashRows[start..<min(start + 300, hashRows.count)]
-            let builder = sql.insert(into: "custody_hashes").columns(hashColumns)
-            for row in chunk { builder.values(row) }
-            try await builder.run()
-            start += chunk.count
-        }
+    /// A `custody_hashes` row (`RowTable.custodyHashes`).
+    static func hashRow(_ node: TreeNode, _ hash: TreeHash) -> [Cell] {
+        [.integer(Int64(node.level)), .integer(Int64(node.index)), .blob(hash.bytes)]
     }
 
     private struct HashRow: Decodable {

@@ -79,8 +79,11 @@ public enum DatabaseKind: Sendable, Equatable {
             // queue dozens of transactions behind the custody sequence's row lock, so a connection may be waited
             // for longer than a server request should ever wait (10 s).
             let poolTimeout: TimeAmount = searchPath == nil ? .seconds(10) : .seconds(90)
+            // Four connections per event loop: the group committer holds one for each batch, reads use the rest.
             databases.use(
-                .postgres(configuration: configuration, connectionPoolTimeout: poolTimeout, sqlLogLevel: .trace),
+                .postgres(
+                    configuration: configuration, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: poolTimeout,
+                    sqlLogLevel: .trace),
                 as: .psql)
         }
     }

@@ -2,10 +2,16 @@ import FluentKit
 import FluentSQL
 import Foundation
 
-/// Group commit for SQLite. Write transactions queue here; one writer takes every queued unit of work,
-/// runs them all in a single transaction (sharing one `SQLiteBatch`), and commits once. With `synchronous=FULL`
-/// that is one fsync of the write-ahead log for the whole batch instead of one per report, which is what lets
-/// every acknowledged report be on disk without capping throughput at the disk's fsync rate.
+/// Group commit, on SQLite and PostgreSQL. Write transactions queue here; one writer takes every queued unit of
+/// work, runs them all in a single transaction (sharing one `RowBatch`), and commits once: one sync of the log for
+/// the whole batch instead of one per report, which is what lets every acknowledged report be on disk without
+/// capping throughput at the disk's sync rate. Nothing is acknowledged before its batch is committed.
+///
+/// On PostgreSQL each batch is a Fluent transaction that first takes a transaction-scoped advisory lock
+/// (`sequencerLock`): one batch at a time across every Attest process on the database numbers reports and custody
+/// entries. The batch reads the counters and the custody tree's frontier after taking the lock and writes them
+/// back before it commits, so a process that dies mid-batch leaves neither a gap nor a duplicate: its transaction
+/// rolls back, lock and all.
 ///
 /// On an SQLite file the batch runs on the committer's own connection (`SQLiteWriter`), on its own thread
 /// (`WriterExecutor`): units that only add rows, number them and append to the custody log — a report
@@ -16,7 +22,17 @@ import Foundation
 /// A unit of work that throws gets its own error and the others still commit. If the commit itself fails,
 /// every unit in the batch gets the error: nothing is acknowledged that was not committed.
 actor GroupCommitter {
-    typealias Work = @Sendable (any Database, SQLiteBatch) async throws -> any Sendable
+    typealias Work = @Sendable (any Database, RowBatch) async throws -> any Sendable
+
+    /// Which database the committer writes to.
+    enum Kind: Sendable, Equatable {
+        /// SQLite; with a file, the committer writes through a connection of its own (nil: in memory).
+        case sqlite(file: String?)
+        case postgres
+    }
+
+    /// The PostgreSQL advisory lock key a batch holds until it commits: the ASCII of "attest" as an integer.
+    static let sequencerLock: Int64 = 0x61_74_74_65_73_74
 
     private struct Job: Sendable {
         let work: Work
@@ -24,11 +40,12 @@ actor GroupCommitter {
     }
 
     private let database: @Sendable () -> any Database
+    private let kind: Kind
     private let synchronous: String
     private let maxBatch: Int
     /// The database file, when the committer has a connection of its own.
     private let path: String?
-    private var writer: (SQLiteWriter, SQLiteBatch)?
+    private var writer: (SQLiteWriter, RowBatch)?
     private var pending: [Job] = []
     private var isDraining = false
     /// Documents this committer wrote that may still wait for full-text indexing (see `DeferSearchIndexing`).
@@ -50,13 +67,14 @@ actor GroupCommitter {
     private let executor = WriterExecutor(name: "attest-writer")
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    /// - Parameter path: the SQLite file, for a connection of the committer's own; nil for an in-memory
-    ///   database, which only Fluent's connection can reach.
+    /// - Parameter kind: the database; an SQLite file gets a connection of the committer's own, an in-memory
+    ///   database and PostgreSQL are reached through Fluent's connections.
     init(
-        database: @escaping @Sendable () -> any Database, path: String?, synchronous: String, maxBatch: Int = 256
+        database: @escaping @Sendable () -> any Database, kind: Kind, synchronous: String, maxBatch: Int = 256
     ) {
         self.database = database
-        self.path = path
+        self.kind = kind
+        if case .sqlite(let file) = kind { self.path = file } else { self.path = nil }
         self.synchronous = synchronous
         self.maxBatch = maxBatch
     }
@@ -86,7 +104,7 @@ actor GroupCommitter {
                 if let path {
                     await commitOnWriter(batch, path: path)
                 } else {
-                    await Self.commit(batch, on: database(), synchronous: synchronous)
+                    await commit(batch, on: database())
                 }
             } else if unindexed > 0, writer != nil {
                 // Nothing waiting (or too much unindexed): one chunk of search indexing, then let submissions
@@ -130,7 +148,7 @@ actor GroupCommitter {
         do {
             if writer == nil {
                 let connection = try SQLiteWriter(path: path, synchronous: synchronous)
-                writer = (connection, SQLiteBatch(writer: connection))
+                writer = (connection, RowBatch(writer: connection))
             }
             let (connection, rows) = writer!
             if try !connection.begin() { rows.forget() }
@@ -139,7 +157,7 @@ actor GroupCommitter {
                 let mark = rows.mark()
                 do {
                     done.append((job, try await job.work(database, rows)))
-                } catch is SQLiteBatch.NeedsConnection {
+                } catch is RowBatch.NeedsConnection {
                     rows.restore(mark)
                     later.append(job)
                 } catch {
@@ -174,45 +192,54 @@ actor GroupCommitter {
             later = done.map(\.0) + later + remaining
         }
         counts.unitsOnConnection += later.count
-        if !later.isEmpty { await Self.commit(later, on: database(), synchronous: synchronous) }
+        if !later.isEmpty { await commit(later, on: database()) }
     }
 
     private struct UnitFailed: Error {
         let error: any Error
     }
 
-    /// Runs the whole batch in one transaction. When a unit throws, that transaction is rolled back and each
-    /// unit is run again on its own, so one bad unit cannot take the others down with it (savepoints per
+    /// Runs the whole batch in one Fluent transaction. When a unit throws, that transaction is rolled back and
+    /// each unit is run again on its own, so one bad unit cannot take the others down with it (savepoints per
     /// unit would do the same at two extra statements per unit on the happy path).
-    private static func commit(_ batch: [Job], on database: any Database, synchronous: String) async {
-        let works = batch.map(\.work)
+    private func commit(_ batch: [Job], on database: any Database) async {
         do {
-            let values = try await run(works, on: database, synchronous: synchronous)
+            let values = try await Self.run(batch.map(\.work), on: database, kind: kind, synchronous: synchronous)
+            counts.transactions += 1
+            counts.unitsInTransactions += batch.count
             for (job, value) in zip(batch, values) { job.continuation.resume(returning: value) }
         } catch let failure as UnitFailed {
+            counts.failedBatches += 1
             guard batch.count > 1 else {
                 batch[0].continuation.resume(throwing: failure.error)
                 return
             }
-            for job in batch { await commit([job], on: database, synchronous: synchronous) }
+            for job in batch { await commit([job], on: database) }
         } catch {
             // The commit itself failed: nothing in the batch was stored, so nothing is acknowledged.
+            counts.failedBatches += 1
             for job in batch { job.continuation.resume(throwing: error) }
         }
     }
 
-    private static func run(_ works: [Work], on database: any Database, synchronous: String) async throws
-        -> [any Sendable]
+    private static func run(_ works: [Work], on database: any Database, kind: Kind, synchronous: String)
+        async throws -> [any Sendable]
     {
         try await database.withConnection { connection in
             guard let sql = connection as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
-            try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
-            // Another connection (the committer's own, another process's) may hold the write lock for a moment.
-            try await sql.raw("PRAGMA busy_timeout = 10000").run()
-            // The write lock first: in a deferred transaction (Fluent's) the first write fails with
-            // SQLITE_BUSY_SNAPSHOT, without waiting, when another connection committed after its first read.
-            try await sql.raw("BEGIN IMMEDIATE").run()
-            let batch = SQLiteBatch(sql: sql)
+            if kind == .postgres {
+                try await sql.raw("BEGIN").run()
+                // One batch at a time across processes; held until COMMIT or ROLLBACK (or the connection's end).
+                try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: sequencerLock))").run()
+            } else {
+                try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+                // Another connection (the committer's own, another process's) may hold the write lock for a moment.
+                try await sql.raw("PRAGMA busy_timeout = 10000").run()
+                // The write lock first: in a deferred transaction (Fluent's) the first write fails with
+                // SQLITE_BUSY_SNAPSHOT, without waiting, when another connection committed after its first read.
+                try await sql.raw("BEGIN IMMEDIATE").run()
+            }
+            let batch = RowBatch(sql: sql)
             var values: [any Sendable] = []
             values.reserveCapacity(works.count)
             do {
@@ -236,15 +263,20 @@ actor GroupCommitter {
     }
 }
 
-/// How the SQLite group committer ran its units of work, since the store was created.
+/// How the group committer ran its units of work, since the store was created.
 public struct GroupCommitStatistics: Sendable, Equatable {
-    /// Transactions committed on the committer's own connection.
+    /// Transactions committed on SQLite's own connection.
     public var batches = 0
     /// Units of work committed in them.
     public var units = 0
     /// Units that ran in a Fluent transaction instead: they needed a connection (`SQLiteBatch.flush`), or their
     /// batch failed.
     public var unitsOnConnection = 0
+    /// Fluent transactions committed (every batch on PostgreSQL; on SQLite in memory, and for SQLite units that
+    /// need a connection).
+    public var transactions = 0
+    /// Units of work committed in them.
+    public var unitsInTransactions = 0
     /// Batches whose rows or commit were refused; their units ran again one by one on a Fluent connection.
     public var failedBatches = 0
     /// Documents the committer moved into the full-text index between batches (see `DeferSearchIndexing`).

@@ -124,26 +124,65 @@ final class SQLiteWriter: @unchecked Sendable {
     /// Inserts `rows` with multi-row statements of 1, 2, 4 … 128 rows (prepared once each, so at most eight
     /// statements per table and batch). Not one statement per row: full-text search flushes its pending index
     /// data at every statement that writes it, and a segment per report made its merges the largest cost of a
-    /// batch (docs/benchmarks.md). Table and column names are constants of the callers, never input.
-    func insert(into table: String, columns: [String], rows: [[SQLiteData]]) throws {
+    /// batch (docs/benchmarks.md).
+    func insert(into table: RowTable, rows: [[Cell]]) throws {
         var start = 0
         while start < rows.count {
             var count = 128
             while count > rows.count - start { count /= 2 }
-            let key = InsertKey(table: table, rows: count)
+            let key = InsertKey(table: table.name, rows: count)
             let statement: OpaquePointer
             if let cached = inserts[key] {
                 statement = cached
             } else {
-                let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-                let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+                let names = table.columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                let row = "(" + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
                 statement = try prepared(
-                    "INSERT INTO \"\(table)\" (\(names)) VALUES "
+                    "INSERT INTO \"\(table.name)\" (\(names)) VALUES "
                         + Array(repeating: row, count: count).joined(separator: ", "))
                 inserts[key] = statement
             }
-            try step(statement, binds: rows[start..<(start + count)].flatMap { $0 })
+            sqlite_nio_sqlite3_clear_bindings(statement)
+            var index: Int32 = 1
+            for row in rows[start..<(start + count)] {
+                for cell in row {
+                    try bind(cell, at: index, to: statement)
+                    index += 1
+                }
+            }
+            defer { sqlite_nio_sqlite3_reset(statement) }
+            guard sqlite_nio_sqlite3_step(statement) == SQLITE_DONE else {
+                throw Failure(description: "inserting into \(table.name): \(message)")
+            }
             start += count
+        }
+    }
+
+    /// Binds one cell as SQLiteKit would store its Swift value (see `Cell.sqlite`).
+    private func bind(_ cell: Cell, at index: Int32, to statement: OpaquePointer) throws {
+        let result: Int32
+        switch cell {
+        case .integer(let integer): result = sqlite_nio_sqlite3_bind_int64(statement, index, integer)
+        case .bool(let bool): result = sqlite_nio_sqlite3_bind_int64(statement, index, bool ? 1 : 0)
+        case .text(let text): result = bindText(text, at: index, to: statement)
+        case .uuid(let uuid): result = bindText(uuid.uuidString, at: index, to: statement)
+        // SQLiteNIO's `Date.sqliteData`.
+        case .date(let date): result = sqlite_nio_sqlite3_bind_double(statement, index, date.timeIntervalSince1970)
+        case .blob(let bytes):
+            result = bytes.withUnsafeBytes {
+                sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), Self.transient)
+            }
+        case .null: result = sqlite_nio_sqlite3_bind_null(statement, index)
+        }
+        guard result == SQLITE_OK else { throw Failure(description: "binding value \(index): \(message)") }
+    }
+
+    private func bindText(_ text: String, at index: Int32, to statement: OpaquePointer) -> Int32 {
+        var text = text
+        return text.withUTF8 {
+            sqlite_nio_sqlite3_bind_text64(
+                statement, index, $0.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                UInt64($0.count), Self.transient, UInt8(SQLITE_UTF8))
         }
     }
 
@@ -179,14 +218,7 @@ final class SQLiteWriter: @unchecked Sendable {
             switch value {
             case .integer(let integer): result = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(integer))
             case .float(let double): result = sqlite_nio_sqlite3_bind_double(statement, index, double)
-            case .text(let text):
-                var text = text
-                result = text.withUTF8 {
-                    sqlite_nio_sqlite3_bind_text64(
-                        statement, index,
-                        $0.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
-                        UInt64($0.count), Self.transient, UInt8(SQLITE_UTF8))
-                }
+            case .text(let text): result = bindText(text, at: index, to: statement)
             case .blob(let buffer):
                 result = buffer.withUnsafeReadableBytes {
                     sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), Self.transient)

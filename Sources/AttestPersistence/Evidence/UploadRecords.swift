@@ -225,7 +225,7 @@ extension FluentReportStore {
 
 extension FluentReportUnitOfWork {
     func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
-        try await batch?.flush()
+        try await batch.flush()
         struct Row: Decodable {
             var count: Int64
             var bytes: Int64?
@@ -237,7 +237,7 @@ extension FluentReportUnitOfWork {
     }
 
     func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload {
-        try await batch?.flush()
+        try await batch.flush()
         let sql = database as! any SQLDatabase
         // Conditional on the state, so two requests (or processes) can never attach one upload twice: the
         // second finds no `complete` row once the first has committed.
@@ -265,7 +265,7 @@ extension FluentReportUnitOfWork {
     }
 
     func insert(_ evidence: EvidenceItem) async throws {
-        try await batch?.flush()
+        try await batch.flush()
         try await (database as! any SQLDatabase).insert(into: "evidence")
             .columns(
                 "id", "report_id", "upload_id", "sha256", "sha512", "size", "media_type", "source", "received_at",

@@ -149,12 +149,12 @@ extension FluentReportStore {
 
 extension FluentReportUnitOfWork {
     func insert(_ incident: Incident) async throws {
-        try await batch?.flush()
+        try await batch.flush()
         try await (database as! any SQLDatabase).insert(into: "incidents").model(IncidentRow(incident)).run()
     }
 
     func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws {
-        try await batch?.flush()
+        try await batch.flush()
         try await (database as! any SQLDatabase).insert(into: "incident_reports").columns("report_id", "incident_id")
             .values(SQLBind(report.rawValue), SQLBind(incident.rawValue)).run()
     }
@@ -166,7 +166,7 @@ extension FluentReportStore {
         let row = IncidentRow(incident)
         _ = try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             try await (unit.database as! any SQLDatabase).update("incidents").set(model: row)
                 .where("id", .equal, SQLBind(row.id)).run()
             return try await unit.custodyLog.append(

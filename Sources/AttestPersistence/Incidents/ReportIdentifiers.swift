@@ -32,7 +32,8 @@ struct CreateReportIdentifiers: AsyncMigration {
                 .limit(1_000).offset(offset).all(decoding: Row.self)
             for row in rows {
                 guard let content = try? ReportMapping.decodeContent(row.content_json) else { continue }
-                try await ReportIdentifiers.insert(RelatedReports.indexKeys(of: content), of: row.id, on: sql)
+                try await RowTable.identifiers.insert(
+                    ReportIdentifiers.rows(RelatedReports.indexKeys(of: content), of: row.id), on: sql)
             }
             guard rows.count == 1_000 else { break }
             offset += rows.count
@@ -82,15 +83,9 @@ enum ReportIdentifiers {
     /// it is not looked up across time (within the time window it still counts).
     static let commonAbove = 200
 
-    static let columns = ["report_id", "kind", "value", "is_whole"]
-
-    static func insert(_ keys: [RelatedReports.IndexKey], of report: UUID, on sql: any SQLDatabase) async throws {
-        guard !keys.isEmpty else { return }
-        var insert = sql.insert(into: "report_identifiers").columns(columns)
-        for key in keys {
-            insert = insert.values(SQLBind(report), SQLBind(key.kind), SQLBind(key.value), SQLBind(key.isWhole))
-        }
-        try await insert.run()
+    /// The `report_identifiers` rows of a report's keys (`RowTable.identifiers`).
+    static func rows(_ keys: [RelatedReports.IndexKey], of report: UUID) -> [[Cell]] {
+        keys.map { [.uuid(report), .text($0.kind), .text($0.value), .bool($0.isWhole)] }
     }
 }
 

@@ -10,8 +10,8 @@ public struct FluentReportStore: ReportStore {
     let database: @Sendable () -> any Database
     private let cipherBox: CipherBox
     let random: any RandomSource
-    /// SQLite only: one writer, with group commit.
-    let committer: GroupCommitter?
+    /// Every write goes through it: batched units of work, one transaction and one lock per batch.
+    let committer: GroupCommitter
 
     /// SQLite's durability setting for each write transaction.
     public enum SQLiteSynchronous: String, Sendable, CaseIterable {
@@ -24,8 +24,8 @@ public struct FluentReportStore: ReportStore {
 
     /// - Parameters:
     ///   - database: gives the database to use (Fluent's connection pools are per event loop).
-    ///   - kind: which database `database` is. On SQLite writes are serialised in process by the group committer,
-    ///     which on a file writes through a connection of its own (see `GroupCommitter`).
+    ///   - kind: which database `database` is. Writes are batched by the group committer, which on an SQLite file
+    ///     writes through a connection of its own (see `GroupCommitter`).
     public init(
         database: @escaping @Sendable () -> any Database, cipher: ContactCipher, random: any RandomSource,
         kind: DatabaseKind, sqliteSynchronous: SQLiteSynchronous = .full
@@ -33,27 +33,29 @@ public struct FluentReportStore: ReportStore {
         self.database = database
         self.cipherBox = CipherBox(cipher)
         self.random = random
-        self.committer =
-            kind.isSQLite
-            ? GroupCommitter(database: database, path: kind.sqliteFile?.path, synchronous: sqliteSynchronous.rawValue)
-            : nil
+        self.isSQLite = kind.isSQLite
+        self.committer = GroupCommitter(
+            database: database, kind: kind.isSQLite ? .sqlite(file: kind.sqliteFile?.path) : .postgres,
+            synchronous: sqliteSynchronous.rawValue)
     }
 
-    /// On SQLite, the report's rows, sealed and encoded before its transaction (see `SQLiteReportRows`).
+    /// Whether the database is SQLite (which indexes search documents in the background).
+    let isSQLite: Bool
+
+    /// The report's rows, sealed and encoded before its transaction (see `ReportRows`).
     public func prepare(_ report: Report) throws -> PreparedReport {
-        guard committer != nil else { return PreparedReport(report) }
-        return PreparedReport(report, stored: try SQLiteReportRows(report, cipher: cipher))
+        PreparedReport(report, stored: try ReportRows(report, cipher: cipher))
     }
 
-    /// How the SQLite group committer has run units of work so far; nil on PostgreSQL.
+    /// How the group committer has run units of work so far.
     public func groupCommitStatistics() async -> GroupCommitStatistics? {
-        await committer?.statistics
+        await committer.statistics
     }
 
     /// SQLite: indexes every search document still pending (see `DeferSearchIndexing`), so that a search that
     /// follows sees everything committed before it. Nothing to do on PostgreSQL, or when nothing is pending.
     public func indexPendingSearch() async throws {
-        guard committer != nil, let sql = database() as? any SQLDatabase else { return }
+        guard isSQLite, let sql = database() as? any SQLDatabase else { return }
         struct Row: Decodable { var pending: Bool }
         guard
             try await sql.raw("SELECT EXISTS (SELECT 1 FROM search_pending) AS pending").first(decoding: Row.self)?
@@ -78,11 +80,6 @@ public struct FluentReportStore: ReportStore {
     ) async throws -> Result {
         let cipher = self.cipher
         let random = self.random
-        guard let committer else {
-            return try await database().transaction { database in
-                try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random))
-            }
-        }
         let value = try await committer.submit { database, batch in
             try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random, batch: batch))
         }
@@ -97,7 +94,7 @@ public struct FluentReportStore: ReportStore {
     {
         try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             return try await work(unit.database)
         }
     }
@@ -132,7 +129,7 @@ public struct FluentReportStore: ReportStore {
     /// Readies the database for use: SQLite switches to write-ahead logging (readers never block the writer,
     /// and a commit is one append to the log), and the custody log gets its genesis entry.
     public func prepare(now: Date) async throws {
-        if committer != nil, let sql = database() as? any SQLDatabase {
+        if isSQLite, let sql = database() as? any SQLDatabase {
             try await sql.raw("PRAGMA journal_mode = WAL").run()
         }
         try await ensureCustodyGenesis(now: now)
@@ -143,7 +140,7 @@ public struct FluentReportStore: ReportStore {
     func ensureCustodyGenesis(now: Date) async throws {
         try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return }
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             struct Row: Decodable { var count: Int64 }
             guard let sql = unit.database as? any SQLDatabase,
                 try await sql.raw("SELECT COUNT(*) AS count FROM custody_entries").first(decoding: Row.self)?.count == 0
@@ -164,7 +161,7 @@ public struct FluentReportStore: ReportStore {
         defer { cipherBox.value = newCipher }
         return try await transaction { unit in
             guard let unit = unit as? FluentReportUnitOfWork else { return 0 }
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             let records = try await ReportRecord.query(on: unit.database)
                 .filter(\.$contactCiphertext != nil)
                 .all()
@@ -208,53 +205,38 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     let database: any Database
     let cipher: ContactCipher
     let random: any RandomSource
-    /// On SQLite, the group committer's batch: counters and rows accumulate there and are written once.
-    var batch: SQLiteBatch? = nil
+    /// The group committer's batch: counters and rows accumulate there and are written once.
+    let batch: RowBatch
 
-    var custodyLog: any CustodyLog { MerkleCustodyLog(database: database, random: random, batch: batch) }
-
-    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    var custodyLog: any CustodyLog { MerkleCustodyLog(random: random, batch: batch) }
 
     func nextNumber(in sequence: String) async throws -> Int {
-        if let batch { return Int(try await batch.next(sequence, first: 1)) }
-        return Int(try await Sequences.next(sequence, on: database))
+        Int(try await batch.next(sequence, first: 1))
     }
 
-    // Inserts go through SQLKit rather than `Model.create`: Fluent enumerates a model's properties by
+    // New rows go to the batch rather than through `Model.create`: Fluent enumerates a model's properties by
     // reflection on every create, which cost more than the rest of a submission together (measured with
-    // perf under wrk). The statements are dialect-neutral.
+    // perf under wrk).
     func insert(_ prepared: PreparedReport) async throws {
-        let report = prepared.report
-        if let batch {
-            var rows = try (prepared.stored as? SQLiteReportRows) ?? SQLiteReportRows(report, cipher: cipher)
-            rows.number(report.reference)
-            batch.addReport(rows.report)
-            batch.addIdentifiers(rows.identifiers)
-            return
-        }
-        let keys = RelatedReports.indexKeys(of: report.content)
-        let values = try ReportMapping.values(of: report, cipher: cipher)
-        try await sql.insert(into: ReportRecord.schema).columns(SQLiteBatch.reportColumns).values(values).run()
-        try await ReportIdentifiers.insert(keys, of: report.id.rawValue, on: sql)
+        var rows = try (prepared.stored as? ReportRows) ?? ReportRows(prepared.report, cipher: cipher)
+        rows.number(prepared.report.reference)
+        batch.add(.reports, [rows.report])
+        batch.add(.identifiers, rows.identifiers)
     }
 
     func insert(_ message: ThreadMessage) async throws {
-        if let batch {
-            return batch.addMessage([
-                .text(message.id.rawValue.uuidString), .text(message.reportID.rawValue.uuidString),
-                .text(message.author.rawValue), .text(message.body), message.createdAt.sqliteData!,
-                .text(message.contentHash),
+        batch.add(
+            .messages,
+            [
+                [
+                    .uuid(message.id.rawValue), .uuid(message.reportID.rawValue), .text(message.author.rawValue),
+                    .text(message.body), .date(message.createdAt), .text(message.contentHash),
+                ]
             ])
-        }
-        let values: [any SQLExpression] = [
-            SQLBind(message.id.rawValue), SQLBind(message.reportID.rawValue), SQLBind(message.author.rawValue),
-            SQLBind(message.body), SQLBind(message.createdAt), SQLBind(message.contentHash),
-        ]
-        try await sql.insert(into: ThreadMessageRecord.schema).columns(SQLiteBatch.messageColumns).values(values).run()
     }
 
     func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
-        try await batch?.flush()
+        try await batch.flush()
         try await ReportRecord.query(on: database)
             .filter(\.$id == report.rawValue)
             .set(\.$status, to: status.rawValue)
@@ -263,41 +245,19 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
 }
 
 enum ReportMapping {
-    /// The `reports` row of a new report, in `SQLiteBatch.reportColumns` order, contact details sealed.
-    static func values(of report: Report, cipher: ContactCipher) throws -> [any SQLExpression] {
+    /// The `reports` row of a new report (`RowTable.reports`), contact details sealed.
+    static func cells(of report: Report, cipher: ContactCipher) throws -> [Cell] {
         let content = report.content
         let contact = try report.contact.map { try cipher.seal($0, recordID: report.id.rawValue.uuidString) }
         return [
-            SQLBind(report.id.rawValue), SQLBind(report.reference.description), SQLBind(report.reference.year),
-            SQLBind(report.reference.number), SQLBind(report.jurisdiction), SQLBind(report.status.rawValue),
-            SQLBind(report.receivedAt), SQLBind(content.occurrence.start), SQLBind(content.occurrence.end),
-            SQLBind(content.location.area), SQLBind(content.agents.agency), SQLBind(content.reporterRole?.rawValue),
-            SQLBind(CanonicalJSON.array(content.categories)), SQLBind(report.canonicalContent),
-            SQLBind(report.contentHash), SQLBind(contact), SQLBind(report.followUpCodeHash),
-            SQLBind(content.consents.mayContact), SQLBind(content.consents.mayShareWithProsecutor),
-            SQLBind(content.consents.mayCountInStatistics), SQLBind(content.language), SQLBind(report.isSample),
-            SQLBind(Data(RelatedReports.Profile(content).encoded())),
-        ]
-    }
-
-    /// The same row as SQLite values, encoded as SQLiteKit encodes them (UUIDs as their string, dates, booleans
-    /// and integers through `SQLiteDataConvertible`, nil as NULL); the round-trip tests read these rows back.
-    static func sqliteValues(of report: Report, cipher: ContactCipher) throws -> [SQLiteData] {
-        let content = report.content
-        let contact = try report.contact.map { try cipher.seal($0, recordID: report.id.rawValue.uuidString) }
-        func text(_ value: String?) -> SQLiteData { value.map(SQLiteData.text) ?? .null }
-        func date(_ value: Date?) -> SQLiteData { value?.sqliteData ?? .null }
-        return [
-            .text(report.id.rawValue.uuidString), .text(report.reference.description),
-            .integer(report.reference.year), .integer(report.reference.number), .text(report.jurisdiction),
-            .text(report.status.rawValue), date(report.receivedAt), date(content.occurrence.start),
-            date(content.occurrence.end), content.location.area.map { .integer($0) } ?? .null,
-            text(content.agents.agency),
-            text(content.reporterRole?.rawValue), .text(CanonicalJSON.array(content.categories)),
-            .text(report.canonicalContent), .text(report.contentHash), text(contact), .text(report.followUpCodeHash),
-            content.consents.mayContact.sqliteData!, content.consents.mayShareWithProsecutor.sqliteData!,
-            content.consents.mayCountInStatistics.sqliteData!, .text(content.language), report.isSample.sqliteData!,
-            .blob(ByteBuffer(bytes: RelatedReports.Profile(content).encoded())),
+            .uuid(report.id.rawValue), .text(report.reference.description), .integer(Int64(report.reference.year)),
+            .integer(Int64(report.reference.number)), .text(report.jurisdiction), .text(report.status.rawValue),
+            .date(report.receivedAt), .date(content.occurrence.start), .date(content.occurrence.end),
+            Cell(content.location.area), Cell(content.agents.agency), Cell(content.reporterRole?.rawValue),
+            .text(CanonicalJSON.array(content.categories)), .text(report.canonicalContent), .text(report.contentHash),
+            Cell(contact), .text(report.followUpCodeHash), .bool(content.consents.mayContact),
+            .bool(content.consents.mayShareWithProsecutor), .bool(content.consents.mayCountInStatistics),
+            .text(content.language), .bool(report.isSample), .blob(RelatedReports.Profile(content).encoded()),
         ]
     }
 
@@ -409,24 +369,21 @@ enum ReportMapping {
     }
 }
 
-/// A new report's SQLite rows — the `reports` row, contact details sealed, and its identifier keys — built before
-/// its transaction, when everything but its reference is known (`number` fills that in).
-struct SQLiteReportRows: Sendable {
-    var report: [SQLiteData]
-    var identifiers: [[SQLiteData]]
+/// A new report's rows — the `reports` row, contact details sealed, and its identifier keys — built before its
+/// transaction, when everything but its reference is known (`number` fills that in).
+struct ReportRows: Sendable {
+    var report: [Cell]
+    var identifiers: [[Cell]]
 
     init(_ report: Report, cipher: ContactCipher) throws {
-        self.report = try ReportMapping.sqliteValues(of: report, cipher: cipher)
-        let id = SQLiteData.text(report.id.rawValue.uuidString)
-        identifiers = RelatedReports.indexKeys(of: report.content).map {
-            [id, .text($0.kind), .text($0.value), $0.isWhole.sqliteData!]
-        }
+        self.report = try ReportMapping.cells(of: report, cipher: cipher)
+        identifiers = ReportIdentifiers.rows(RelatedReports.indexKeys(of: report.content), of: report.id.rawValue)
     }
 
-    /// Sets the reference columns (`SQLiteBatch.reportColumns` 1–3: reference, year, number).
+    /// Sets the reference columns (`RowTable.reports` 1–3: reference, year, number).
     mutating func number(_ reference: ReportReference) {
         report[1] = .text(reference.description)
-        report[2] = .integer(reference.year)
-        report[3] = .integer(reference.number)
+        report[2] = .integer(Int64(reference.year))
+        report[3] = .integer(Int64(reference.number))
     }
 }

@@ -228,7 +228,7 @@ extension FluentReportStore: StaffStore {
         let cipher = self.cipher
         return try await transaction { unit in
             let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch?.flush()
+            try await unit.batch.flush()
             return try await work(FluentStaffUnitOfWork(unit: unit, cipher: cipher))
         }
     }

@@ -4,19 +4,20 @@ import FluentSQL
 import FluentSQLiteDriver
 import Foundation
 
-/// What the SQLite writer accumulates while it runs one batch of units of work, written out just before the
-/// batch commits: the counters (report numbers, custody indexes) and the custody tree's frontier are kept in memory
-/// instead of being read and upserted per report, and new rows are inserted together. That turns five statements
-/// per report into a few per batch.
+/// The row writer: what one batch of units of work writes, accumulated while the batch runs and written just
+/// before it commits. The counters (report numbers, custody indexes) and the custody tree's frontier are kept in
+/// memory instead of being read and upserted per unit, and new rows (`RowTable`, `[Cell]` each) are inserted
+/// together. That turns five statements per report into a few per batch, on either database.
 ///
-/// Two ways to the database. On the group committer's own connection (`SQLiteWriter`) the batch outlives its
-/// transaction: counters and frontier stay in memory for the next batch unless another connection committed in
-/// between, and a unit that needs a Fluent connection (`flush`) is told so with `NeedsConnection` and run again on
-/// one. In a Fluent transaction (`sql`), as before: everything is read once per transaction and `flush` writes.
+/// Two ways to the database. On the SQLite group committer's own connection (`SQLiteWriter`) the batch outlives
+/// its transaction: counters and frontier stay in memory for the next batch unless another connection committed
+/// in between, and a unit that needs a Fluent connection (`flush`) is told so with `NeedsConnection` and run again
+/// on one. In a Fluent transaction (`sql`: PostgreSQL always, SQLite for such units and in memory), everything is
+/// read once per transaction, after the batch's lock (see `GroupCommitter`), and `flush` writes.
 ///
 /// Only the group committer uses this, one unit after another, so it needs no locking; it is
 /// `@unchecked Sendable` because it crosses `await`s within that one task.
-final class SQLiteBatch: @unchecked Sendable {
+final class RowBatch: @unchecked Sendable {
     private enum Storage {
         case connection(any SQLDatabase)
         case writer(SQLiteWriter)
@@ -33,41 +34,12 @@ final class SQLiteBatch: @unchecked Sendable {
         fileprivate var rowCounts: [Int]
     }
 
-    /// The tables a batch inserts into, in insertion order: a custody entry never lands without its record.
-    private enum Table: Int, CaseIterable {
-        case reports, messages, identifiers, custodyEntries, custodyHashes
-
-        var name: String {
-            ["reports", "report_messages", "report_identifiers", "custody_entries", "custody_hashes"][rawValue]
-        }
-
-        var columns: [String] {
-            switch self {
-            case .reports: SQLiteBatch.reportColumns
-            case .messages: SQLiteBatch.messageColumns
-            case .identifiers: ReportIdentifiers.columns
-            case .custodyEntries: CustodyStorage.entryColumns
-            case .custodyHashes: CustodyStorage.hashColumns
-            }
-        }
-    }
-
     private let storage: Storage
     private var counters: [String: Int64] = [:]
     private var touchedCounters: Set<String> = []
     private var frontier: MerkleFrontier?
-    /// New rows, by `Table.rawValue`.
-    private var rows = Array(repeating: [[SQLiteData]](), count: Table.allCases.count)
-
-    static let reportColumns = [
-        "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
-        "occurred_end", "area", "agency", "reporter_role", "categories", "content_json", "content_hash",
-        "contact_ciphertext", "follow_up_code_hash", "consent_contact", "consent_prosecutor",
-        "consent_statistics", "language", "is_sample", "related_profile",
-    ]
-    static let messageColumns = ["id", "report_id", "author", "body", "created_at", "content_hash"]
-    /// Rows per INSERT statement (SQLite allows 250,000 bound values in this build; 23 × 200 is far below).
-    static let rowsPerStatement = 200
+    /// New rows, by `RowTable.rawValue`.
+    private var rows = Array(repeating: [[Cell]](), count: RowTable.allCases.count)
 
     /// A batch inside a Fluent transaction on `sql`.
     init(sql: any SQLDatabase) {
@@ -112,23 +84,15 @@ final class SQLiteBatch: @unchecked Sendable {
         frontier?.append(leaf, completed: completed)
     }
 
-    func addReport(_ values: [SQLiteData]) { rows[Table.reports.rawValue].append(values) }
-    func addMessage(_ values: [SQLiteData]) { rows[Table.messages.rawValue].append(values) }
-    func addIdentifiers(_ identifiers: [[SQLiteData]]) { rows[Table.identifiers.rawValue] += identifiers }
-
-    func addCustodyEntry(_ row: [SQLiteData], nodes: [[SQLiteData]]) {
-        rows[Table.custodyEntries.rawValue].append(row)
-        rows[Table.custodyHashes.rawValue] += nodes
-    }
+    /// Adds rows to write with the batch.
+    func add(_ table: RowTable, _ newRows: [[Cell]]) { rows[table.rawValue] += newRows }
 
     /// Writes everything accumulated so far. Units that read tables the batch writes, or write with the unit's
     /// Fluent database, call this first; on the committer's own connection it throws `NeedsConnection` instead.
     func flush() async throws {
-        guard case .connection(let sql) = storage, let sqlite = sql as? any SQLiteDatabase else {
-            throw NeedsConnection()
-        }
-        for table in Table.allCases {
-            try await Self.insert(into: table.name, columns: table.columns, rows: rows[table.rawValue], on: sqlite)
+        guard case .connection(let sql) = storage else { throw NeedsConnection() }
+        for table in RowTable.allCases {
+            try await table.insert(rows[table.rawValue], on: sql)
         }
         for (name, value) in pendingCounters {
             try await sql.raw(
@@ -145,9 +109,9 @@ final class SQLiteBatch: @unchecked Sendable {
     /// Returns how many rows it wrote that the search index will want (reports and messages).
     func write() throws -> Int {
         guard case .writer(let writer) = storage else { throw PersistenceError.unsupportedDatabase }
-        let searchable = rows[Table.reports.rawValue].count + rows[Table.messages.rawValue].count
-        for table in Table.allCases where !rows[table.rawValue].isEmpty {
-            try writer.insert(into: table.name, columns: table.columns, rows: rows[table.rawValue])
+        let searchable = rows[RowTable.reports.rawValue].count + rows[RowTable.messages.rawValue].count
+        for table in RowTable.allCases where !rows[table.rawValue].isEmpty {
+            try writer.insert(into: table, rows: rows[table.rawValue])
         }
         try writer.run(
             "INSERT INTO sequences (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -185,21 +149,5 @@ final class SQLiteBatch: @unchecked Sendable {
     private func clearPending() {
         rows = rows.map { _ in [] }
         touchedCounters = []
-    }
-
-    /// Multi-row inserts through SQLiteNIO with ready `SQLiteData` binds (SQLKit would encode every bind through
-    /// an `Encoder`). Table and column names are constants of this type, never input.
-    static func insert(into table: String, columns: [String], rows: [[SQLiteData]], on sqlite: any SQLiteDatabase)
-        async throws
-    {
-        let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
-            let values = Array(repeating: placeholders, count: chunk.count).joined(separator: ", ")
-            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-            _ = try await sqlite.query("INSERT INTO \"\(table)\" (\(names)) VALUES \(values)", chunk.flatMap { $0 })
-            start += chunk.count
-        }
     }
 }

@@ -1,0 +1,101 @@
+import FluentKit
+import FluentSQL
+import FluentSQLiteDriver
+import Foundation
+
+/// One value of a row that the write path inserts, in the terms of the schema rather than of one database: each
+/// row writer binds it as its database stores that column type (SQLite: a UUID as its text, a date as seconds
+/// since 1970, a boolean as 0 or 1, as SQLiteKit does; PostgreSQL: `uuid`, `timestamptz`, `boolean`).
+enum Cell: Sendable, Equatable {
+    case text(String)
+    case integer(Int64)
+    case blob([UInt8])
+    case bool(Bool)
+    case date(Date)
+    case uuid(UUID)
+    case null
+
+    init(_ value: String?) { self = value.map(Cell.text) ?? .null }
+    init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    init(_ value: Date?) { self = value.map(Cell.date) ?? .null }
+
+    /// As SQLiteNIO binds it, the way SQLiteKit encodes the same Swift value.
+    var sqlite: SQLiteData {
+        switch self {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(Int(integer))
+        case .blob(let bytes): .blob(ByteBuffer(bytes: bytes))
+        case .bool(let bool): .integer(bool ? 1 : 0)
+        case .date(let date): date.sqliteData ?? .null
+        case .uuid(let uuid): .text(uuid.uuidString)
+        case .null: .null
+        }
+    }
+
+    /// As SQLKit binds it on any database.
+    var expression: any SQLExpression {
+        switch self {
+        case .text(let text): SQLBind(text)
+        case .integer(let integer): SQLBind(integer)
+        case .blob(let bytes): SQLBind(Data(bytes))
+        case .bool(let bool): SQLBind(bool)
+        case .date(let date): SQLBind(date)
+        case .uuid(let uuid): SQLBind(uuid)
+        case .null: SQLLiteral.null
+        }
+    }
+}
+
+/// The tables the write path inserts rows into, each with its columns, defined here once. Every row of these
+/// tables, whichever way it reaches the database (`RowBatch` on the SQLite writer's connection or on a Fluent
+/// connection of either database, or a migration), is a `[Cell]` in this column order.
+enum RowTable: Int, CaseIterable, Sendable {
+    // In insertion order: a custody entry never lands without its record.
+    case reports, messages, identifiers, custodyEntries, custodyHashes
+
+    var name: String {
+        ["reports", "report_messages", "report_identifiers", "custody_entries", "custody_hashes"][rawValue]
+    }
+
+    var columns: [String] {
+        switch self {
+        case .reports:
+            [
+                "id", "reference", "year", "number", "jurisdiction", "status", "received_at", "occurred_start",
+                "occurred_end", "area", "agency", "reporter_role", "categories", "content_json", "content_hash",
+                "contact_ciphertext", "follow_up_code_hash", "consent_contact", "consent_prosecutor",
+                "consent_statistics", "language", "is_sample", "related_profile",
+            ]
+        case .messages: ["id", "report_id", "author", "body", "created_at", "content_hash"]
+        case .identifiers: ["report_id", "kind", "value", "is_whole"]
+        case .custodyEntries: ["entry_index", "kind", "record_id", "entry"]
+        case .custodyHashes: ["level", "position", "hash"]
+        }
+    }
+
+    /// Rows per INSERT statement on a Fluent connection: far below SQLite's and PostgreSQL's bind limits
+    /// (250,000 in this SQLite build, 65,535 in PostgreSQL's protocol) at 23 columns.
+    static let rowsPerStatement = 200
+
+    /// Inserts `rows` on a Fluent connection of either database, with multi-row statements.
+    func insert(_ rows: [[Cell]], on sql: any SQLDatabase) async throws {
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+            if let sqlite = sql as? any SQLiteDatabase {
+                // Through SQLiteNIO with ready binds: SQLKit would encode every bind through an `Encoder`.
+                let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+                let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                _ = try await sqlite.query(
+                    "INSERT INTO \"\(name)\" (\(names)) VALUES "
+                        + Array(repeating: row, count: chunk.count).joined(separator: ", "),
+                    chunk.flatMap { $0.map(\.sqlite) })
+            } else {
+                let insert = sql.insert(into: name).columns(columns)
+                for row in chunk { insert.values(row.map(\.expression)) }
+                try await insert.run()
+            }
+            start += chunk.count
+        }
+    }
+}

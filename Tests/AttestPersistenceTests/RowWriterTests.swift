@@ -1,0 +1,174 @@
+import AttestCore
+import AttestTestSupport
+import FluentKit
+import FluentSQL
+import Foundation
+import Testing
+
+@testable import AttestPersistence
+@testable import AttestWeb
+
+/// The row writer (`RowTable`, `RowBatch`) and the group committer behind every write, on both databases.
+@Suite("Row writer and group commit")
+struct RowWriterTests {
+    struct Boom: Error {}
+
+    /// A unit of work that forces its batch onto a Fluent transaction (on the SQLite writer's connection, `flush`
+    /// throws and the unit is run again on Fluent; on PostgreSQL it always is).
+    static func onFluent(_ unit: any ReportUnitOfWork) async throws {
+        try await (unit as! FluentReportUnitOfWork).batch.flush()
+    }
+
+    @Test(
+        "Each table's rows written by the SQLite writer and by a Fluent transaction are stored alike, column by column, and read back as written",
+        arguments: FluentReportStoreTests.databases)
+    func bothRowWriters(postgres: Bool) async throws {
+        try await withAttest(postgres: postgres) { harness in
+            let services = harness.app.attest
+            let store = services.store
+            var submission = FluentReportStoreTests.withContact()
+            submission.agents = [.init(badge: "4471", plateState: "IL", plateNumber: "ABC 1234")]
+            let onWriter = try await services.submitReport.execute(.init(submission: submission))
+            // The same submission through a Fluent transaction.
+            let fluentSubmit = SubmitReport(
+                store: FluentingStore(store: store), clock: harness.clock, random: SystemRandomSource(),
+                validator: services.validator)
+            let onFluent = try await fluentSubmit.execute(.init(submission: submission))
+            let statistics = try #require(await store.groupCommitStatistics())
+            #expect(statistics.unitsInTransactions >= 1, "the second report went through a Fluent transaction")
+
+            // Read back: both reports equal what was submitted (contact opened, content and hashes intact).
+            let first = try #require(try await store.report(reference: onWriter.reference))
+            let second = try #require(try await store.report(reference: onFluent.reference))
+            #expect(first.content == second.content && first.contact == second.contact)
+            #expect(first.contact?.name == "Ana Ejemplo")
+            #expect(first.contentHash == onWriter.contentHash && second.contentHash == onFluent.contentHash)
+
+            // A message each way.
+            let messages = [first, second].enumerated().map { offset, report in
+                ThreadMessage(
+                    id: Identifier(UUID()), reportID: report.id, author: .staff, body: "Pregunta \(offset) ñ",
+                    createdAt: Date(timeIntervalSince1970: 1_790_000_000.25), contentHash: "ab")
+            }
+            try await store.transaction { unit in try await unit.insert(messages[0]) }
+            try await store.transaction { unit in
+                try await Self.onFluent(unit)
+                try await unit.insert(messages[1])
+            }
+            for (message, report) in zip(messages, [first, second]) {
+                #expect(try await store.messages(of: report.id) == [message])
+            }
+
+            // Column by column, the same storage on SQLite (a UUID as text, dates as reals, booleans as integers).
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            if sql.dialect.name == "sqlite" {
+                for table in RowTable.allCases {
+                    let types = table.columns.map { "typeof(\"\($0)\") AS \"\($0)\"" }.joined(separator: ", ")
+                    let rows = try await sql.raw(SQLQueryString("SELECT \(types) FROM \"\(table.name)\"")).all()
+                    let described = try rows.map { row in
+                        try table.columns.map { try row.decode(column: $0, as: String.self) }
+                    }
+                    #expect(described.count >= 2, "\(table.name) has rows from both writers")
+                    #expect(Set(described).count == 1, "\(table.name) stores every row alike: \(Set(described))")
+                }
+            }
+            #expect(try await LogVerifier(ledger: services.ledger).verify().discrepancies == [])
+        }
+    }
+
+    @Test(
+        "A unit whose rows are refused when its batch is written fails alone; the others in its batch are acknowledged and numbered without gaps",
+        arguments: FluentReportStoreTests.databases)
+    func failedBatch(postgres: Bool) async throws {
+        try await withAttest(postgres: postgres) { harness in
+            let services = harness.app.attest
+            let store = services.store
+            let report = try #require(
+                try await store.report(
+                    reference: try await services.submitReport.execute(.init(submission: .minimal())).reference))
+            let taken = ThreadMessage(
+                id: Identifier(UUID()), reportID: report.id, author: .staff, body: "first", createdAt: Date(),
+                contentHash: "00")
+            try await store.transaction { unit in try await unit.insert(taken) }
+            let before = try #require(await store.groupCommitStatistics())
+
+            // A unit holds the committer while the others queue up: they form the next batch together.
+            let blocker = Task {
+                try await store.transaction { _ in try await Task.sleep(for: .milliseconds(400)) }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        do {
+                            let receipt = try await store.transaction { unit in
+                                let receipt = try await unit.custodyLog.append(
+                                    CustodyEvent(
+                                        kind: .recordChanged, occurredAt: Date(), actor: "system",
+                                        recordID: "test:\(index)", contentHash: "00"))
+                                // Unit 5 adds a message under an id already stored: only the database refuses it,
+                                // when the batch's rows are written.
+                                var message = taken
+                                if index != 5 { message.id = Identifier(UUID()) }
+                                try await unit.insert(message)
+                                return receipt
+                            }
+                            return (index, receipt.index)
+                        } catch {
+                            return (index, nil)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int: Int64?]()) { $0[$1.0] = $1.1 }
+            }
+            try await blocker.value
+            #expect(outcomes.count == 12)
+            #expect(outcomes[5]! == nil, "the refused unit fails")
+            let indexes = outcomes.compactMap { $0.value }.sorted()
+            #expect(indexes.count == 11, "every other unit is acknowledged")
+            let statistics = try #require(await store.groupCommitStatistics())
+            #expect(statistics.failedBatches > before.failedBatches, "a batch was refused and run again unit by unit")
+            // The acknowledged units hold consecutive indexes after the ones before: the failed one left no gap.
+            let entries = try await services.ledger.entries(0..<500)
+            #expect(indexes == Array(indexes.first!...indexes.first! + 10))
+            #expect(Int64(entries.count) == indexes.last! + 1)
+            #expect(try await LogVerifier(ledger: services.ledger).verify().discrepancies == [])
+        }
+    }
+}
+
+/// A report store whose units of work each start by flushing their batch, so that on SQLite they run in a Fluent
+/// transaction rather than on the writer's connection.
+struct FluentingStore: ReportStore {
+    let store: FluentReportStore
+
+    func prepare(_ report: Report) throws -> PreparedReport { try store.prepare(report) }
+
+    func transaction<Result: Sendable>(_ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result)
+        async throws -> Result
+    {
+        try await store.transaction { unit in
+            try await RowWriterTests.onFluent(unit)
+            return try await work(unit)
+        }
+    }
+
+    func report(reference: ReportReference) async throws -> Report? { try await store.report(reference: reference) }
+    func messages(of report: Identifier<Report>) async throws -> [ThreadMessage] {
+        try await store.messages(of: report)
+    }
+    func countReports(samples: Bool) async throws -> Int { try await store.countReports(samples: samples) }
+    func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
+        try await store.evidence(of: report)
+    }
+    func incident(reference: IncidentReference) async throws -> Incident? {
+        try await store.incident(reference: reference)
+    }
+    func incident(of report: Identifier<Report>) async throws -> Incident? { try await store.incident(of: report) }
+    func reports(of incident: Identifier<Incident>) async throws -> [Report] {
+        try await store.reports(of: incident)
+    }
+    func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate] {
+        try await store.reports(overlapping: window, limit: limit)
+    }
+}
