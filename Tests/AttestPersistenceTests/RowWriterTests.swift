@@ -137,6 +137,65 @@ struct RowWriterTests {
     }
 }
 
+extension RowWriterTests {
+    @Test(
+        "A report's search document, now written with the report, holds the same words the trigger it replaced extracted from the stored JSON",
+        arguments: FluentReportStoreTests.databases)
+    func reportSearchText(postgres: Bool) async throws {
+        try await withAttest(postgres: postgres) { harness in
+            let services = harness.app.attest
+            var submission = FluentReportStoreTests.withContact()
+            submission.locationDescription = "Frente a la iglesia en Devon"
+            submission.agents = [
+                .init(vestText: "POLICE ICE", nameTape: "Ruiz", badge: "4471"),
+                .init(plateState: "IL", plateNumber: "CK 22731"),
+            ]
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            let receipt = try await services.submitReport.execute(.init(submission: submission))
+            struct Row: Decodable { var body: String }
+            // What the trigger extracted, by its own expression, over the stored row.
+            let extraction =
+                (sql.dialect.name == "sqlite"
+                ? CreateSearchIndex.sqliteReportText : CreateSearchIndex.postgresReportText)
+                .replacingOccurrences(of: "NEW.", with: "")
+            let extracted = try #require(
+                try await sql.raw(
+                    SQLQueryString("SELECT \(extraction) AS body FROM reports WHERE reference = ")
+                        + "\(bind: receipt.reference.description)"
+                ).first(decoding: Row.self)?.body)
+            let indexed = try #require(
+                try await sql.select().column("body").from("search_documents")
+                    .where("reference", .equal, SQLBind(receipt.reference.description)).first(decoding: Row.self)?.body)
+            func words(_ text: String) -> [String] { text.split(whereSeparator: \.isWhitespace).map(String.init) }
+            #expect(words(indexed) == words(extracted))
+            #expect(words(indexed).contains("Devon") && indexed.contains("4471") && indexed.contains("22731"))
+            #expect(!indexed.contains("Ana") && !indexed.contains("555"), "no contact details")
+            let found = try await services.search.search(try SearchQuery("ruiz iglesia"), kinds: [.report], limit: 5)
+            #expect(found.map(\.reference) == [receipt.reference.description])
+
+            // The migration's revert puts the trigger back, and the trigger indexes as before.
+            try await services.store.onFluentDatabase { try await IndexReportTextInSwift().revert(on: $0) }
+            let triggers = try await sql.raw(
+                sql.dialect.name == "sqlite"
+                    ? "SELECT name AS body FROM sqlite_master WHERE type = 'trigger' AND name = 'reports_search'"
+                    : "SELECT tgname AS body FROM pg_trigger WHERE tgname = 'reports_search'"
+            ).all(decoding: Row.self)
+            #expect(triggers.count == 1)
+            try await services.store.onFluentDatabase { try await IndexReportTextInSwift().prepare(on: $0) }
+        }
+    }
+}
+
+extension FluentReportStore {
+    /// Runs `body` (a migration, say) with the Fluent database of a write transaction.
+    func onFluentDatabase(_ body: @escaping @Sendable (any Database) async throws -> Void) async throws {
+        try await unitOfWork { unit in
+            _ = try await unit.connection()
+            try await body(unit.database)
+        }
+    }
+}
+
 /// A report store whose units of work each start by flushing their batch, so that on SQLite they run in a Fluent
 /// transaction rather than on the writer's connection.
 struct FluentingStore: ReportStore {

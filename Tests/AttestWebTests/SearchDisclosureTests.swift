@@ -254,8 +254,8 @@ struct SearchDisclosureTests {
             ]
             for (record, _) in expected { #expect(try await harness.views(of: record).isEmpty) }
             // A document whose record is gone (written behind the application's back) cannot be recorded: not shown.
-            _ = try await services.store.write { database in
-                try await (database as! any SQLDatabase).raw(
+            _ = try await services.store.write { sql in
+                try await sql.raw(
                     "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (\(bind: UUID()), 'report', 'R-2026-999999', 'trellisvane orphan')"
                 ).run()
             }

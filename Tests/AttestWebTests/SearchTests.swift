@@ -310,8 +310,7 @@ struct SearchIndexingTests {
             @Sendable func document(_ body: String) -> SQLQueryString {
                 "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (randomblob(16), 'incident', 'I-2026-999999', \(bind: body))"
             }
-            _ = try await services.store.write { database in
-                let sql = database as! any SQLDatabase
+            _ = try await services.store.write { sql in
                 try await sql.raw(document("zorblat pending then changed")).run()
                 try await sql.raw(
                     "UPDATE search_documents SET body = 'zorblat changed while pending' WHERE body LIKE 'zorblat pending%'"
@@ -328,8 +327,7 @@ struct SearchIndexingTests {
             #expect(
                 try await services.search.search(try SearchQuery("glimmerfox"), kinds: [.incident], limit: 5).isEmpty)
             // Indexed documents changed and deleted through the same triggers.
-            _ = try await services.store.write { database in
-                let sql = database as! any SQLDatabase
+            _ = try await services.store.write { sql in
                 try await sql.raw(
                     "UPDATE search_documents SET body = 'quokkaline renamed' WHERE body = 'quokkaline pending'"
                 ).run()
@@ -357,16 +355,16 @@ struct SearchIndexingTests {
                 "INSERT INTO search_documents (source_id, kind, reference, body) VALUES (randomblob(16), 'incident', 'I-2026-999998', \(bind: body))"
             }
             // Pending when the revert runs: the same transaction, so nothing else can index it first.
-            _ = try await services.store.write { database in
+            try await services.store.onFluent { database in
                 try await (database as! any SQLDatabase).raw(document("plumbobs pending at revert")).run()
                 try await DeferSearchIndexing().revert(on: database)
             }
             #expect(try await indexed("plumbobs") == 1, "the revert indexes what was pending")
-            _ = try await services.store.write { database in
-                try await (database as! any SQLDatabase).raw(document("wompler after revert")).run()
+            _ = try await services.store.write { sql in
+                try await sql.raw(document("wompler after revert")).run()
             }
             #expect(try await indexed("wompler") == 1, "indexed in the writing transaction again")
-            _ = try await services.store.write { database in try await DeferSearchIndexing().prepare(on: database) }
+            try await services.store.onFluent { try await DeferSearchIndexing().prepare(on: $0) }
             _ = try await services.submitReport.execute(.init(submission: .minimal(narrative: "Agents near zintaro")))
             #expect(try await services.search.search(try SearchQuery("zintaro"), kinds: [.report], limit: 5).count == 1)
             try await sql.raw("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)").run()
@@ -392,8 +390,7 @@ struct SearchIndexingTests {
             // merge step there would be a segment per chunk.
             let chunks = 40
             for chunk in 0..<chunks {
-                _ = try await services.store.write { database in
-                    let sql = database as! any SQLDatabase
+                _ = try await services.store.write { sql in
                     for index in 0..<SearchIndexer.chunk {
                         let body = "agents vest \(chunk) badge \(index) quelbrin"
                         try await sql.raw(
@@ -409,10 +406,20 @@ struct SearchIndexingTests {
                 try await count("SELECT count(*) AS count FROM search_fts WHERE search_fts MATCH 'quelbrin'")
                     == chunks * SearchIndexer.chunk)
             try await sql.raw("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)").run()
-            _ = try await services.store.write { database in try await TuneSearchMerging().revert(on: database) }
+            try await services.store.onFluent { try await TuneSearchMerging().revert(on: $0) }
             #expect(try await setting("automerge") == 4)
             #expect(try await setting("usermerge") == 4)
             #expect(try await setting("crisismerge") == 16)
+        }
+    }
+}
+
+extension FluentReportStore {
+    /// Runs `body` (a migration, say) with the Fluent database of a write transaction.
+    func onFluent(_ body: @escaping @Sendable (any Database) async throws -> Void) async throws {
+        try await unitOfWork { unit in
+            _ = try await unit.connection()
+            try await body(unit.database)
         }
     }
 }

@@ -117,4 +117,16 @@ public struct ReportContent: Codable, Equatable, Sendable {
     public func contentHash() throws -> String {
         ContentHash.sha256Hex(canonicalJSON())
     }
+
+    /// What search indexes of a report: the narrative, the place as described, and what the reporter read on
+    /// the agents (vest text, name tape, badge, plate), separated by spaces. Never contact details, which are not
+    /// part of the content.
+    public var searchableText: String {
+        var texts = [narrative]
+        if let place = location.description { texts.append(place) }
+        for agent in agents.descriptions {
+            texts += [agent.vestText, agent.nameTape, agent.badge, agent.plateNumber].compactMap { $0 }
+        }
+        return texts.filter { !$0.isEmpty }.joined(separator: " ")
+    }
 }

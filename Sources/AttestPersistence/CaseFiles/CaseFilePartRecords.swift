@@ -96,7 +96,6 @@ extension FluentReportStore {
     }
 
     public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
-        let sql = database() as! any SQLDatabase
         return try await sql.select().column("*").from("case_file_parts")
             .where("case_file", .equal, SQLBind(caseFile.description))
             .orderBy("position")
@@ -106,17 +105,14 @@ extension FluentReportStore {
 
     public func add(_ part: CaseFilePart, at time: Date, actor: String) async throws -> CaseFilePart {
         let cipher = self.cipher
-        return try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch.flush()
+        return try await unitOfWork { unit in
             try await Self.requireOpen(part.caseFile, in: unit)
             var part = part
             if part.body.kind == .subject {
                 part.number = try await unit.nextNumber(in: "subject-agent")
             }
             let position = Int64(try await unit.nextNumber(in: "case-file-part"))
-            try await unit.batch.flush()
-            try await (unit.database as! any SQLDatabase).insert(into: "case_file_parts")
+            try await unit.connection().insert(into: "case_file_parts")
                 .model(try Self.row(of: part, position: position, cipher: cipher)).run()
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
@@ -131,7 +127,7 @@ extension FluentReportStore {
     /// lock; on PostgreSQL `FOR UPDATE` waits for a closing transaction and then reads what it committed.
     static func requireOpen(_ reference: CaseFileReference, in unit: FluentReportUnitOfWork) async throws {
         struct Row: Decodable { var status: String }
-        let sql = unit.database as! any SQLDatabase
+        let sql = try await unit.connection()
         let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
         let query: SQLQueryString = "SELECT status FROM case_files WHERE reference = \(bind: reference.description)"
         guard let row = try await sql.raw(query + SQLQueryString(lock)).first(decoding: Row.self) else {
@@ -144,11 +140,9 @@ extension FluentReportStore {
 
     public func save(_ part: CaseFilePart, at time: Date, actor: String) async throws {
         let row = try Self.row(of: part, position: 0, cipher: cipher)
-        _ = try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch.flush()
+        _ = try await unitOfWork { unit in
             try await Self.requireOpen(part.caseFile, in: unit)
-            try await (unit.database as! any SQLDatabase).update("case_file_parts")
+            try await unit.connection().update("case_file_parts")
                 .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))
                 .set("search_text", to: SQLBind(row.search_text))
                 .where("id", .equal, SQLBind(row.id)).run()
@@ -160,8 +154,7 @@ extension FluentReportStore {
     }
 
     /// Re-seals every case file part's personal data under `cipher`'s active key (key rotation).
-    func reencryptCaseFileParts(with cipher: ContactCipher, on database: any Database) async throws -> Int {
-        let sql = database as! any SQLDatabase
+    func reencryptCaseFileParts(with cipher: ContactCipher, on sql: any SQLDatabase) async throws -> Int {
         struct Sealed: Decodable {
             var id: UUID
             var sealed: String

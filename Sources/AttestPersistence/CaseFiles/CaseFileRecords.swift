@@ -42,7 +42,6 @@ struct CaseFileRow: Codable {
 }
 
 extension FluentReportStore: CaseFileStore {
-    private var sql: any SQLDatabase { database() as! any SQLDatabase }
 
     static func row(of caseFile: CaseFile) throws -> CaseFileRow {
         CaseFileRow(
@@ -73,14 +72,12 @@ extension FluentReportStore: CaseFileStore {
     public func openCaseFile(for incident: Incident, year: Int, id: Identifier<CaseFile>, at time: Date, actor: String)
         async throws -> CaseFile
     {
-        return try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
+        return try await unitOfWork { unit in
             let number = try await unit.nextNumber(in: "case-file-\(year)")
-            try await unit.batch.flush()
             let caseFile = CaseFile(
                 id: id, reference: CaseFileReference(year: year, number: number), incidents: [incident.id],
                 openedAt: time)
-            let sql = unit.database as! any SQLDatabase
+            let sql = try await unit.connection()
             try await sql.insert(into: "case_files").model(try Self.row(of: caseFile)).run()
             try await sql.insert(into: "case_file_incidents").columns("case_file_id", "incident_id")
                 .values(SQLBind(id.rawValue), SQLBind(incident.id.rawValue)).run()
@@ -117,10 +114,8 @@ extension FluentReportStore: CaseFileStore {
 
     public func save(_ caseFile: CaseFile, at time: Date, actor: String) async throws {
         let row = try Self.row(of: caseFile)
-        _ = try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch.flush()
-            try await (unit.database as! any SQLDatabase).update("case_files").set(model: row)
+        _ = try await unitOfWork { unit in
+            try await unit.connection().update("case_files").set(model: row)
                 .where("id", .equal, SQLBind(row.id)).run()
             return try await unit.custodyLog.append(
                 CustodyEvent(

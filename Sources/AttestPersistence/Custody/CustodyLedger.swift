@@ -42,7 +42,7 @@ public struct CustodyLedger: Sendable {
 
     public var verifier: NoteVerifier { signer.verifier }
 
-    private var sql: any SQLDatabase { store.database() as! any SQLDatabase }
+    private var sql: any SQLDatabase { store.sql }
 
     /// How many entries are committed.
     public func size() async throws -> UInt64 {
@@ -208,8 +208,7 @@ public struct CustodyLedger: Sendable {
         let root = try await root(size: size)
         let note = try Checkpoint(origin: origin, size: size, root: root).signed(by: signer)
         let published = PublishedCheckpoint(size: size, root: root, note: note, publishedAt: now)
-        try await store.write { database in
-            guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        try await store.write { sql in
             try await sql.insert(into: "custody_checkpoints").columns("size", "root", "note", "published_at")
                 .values(SQLBind(Int64(size)), SQLBind(root.base64), SQLBind(note), SQLBind(now))
                 .ignoringConflicts(with: "size")

@@ -30,7 +30,7 @@ public struct LogVerifier: Sendable {
         public var isClean: Bool { discrepancies.isEmpty }
     }
 
-    private var sql: any SQLDatabase { ledger.store.database() as! any SQLDatabase }
+    private var sql: any SQLDatabase { ledger.store.sql }
 
     /// Runs the verification; `progress` is told (entries done, entries total) after each page.
     public func verify(progress: @Sendable (UInt64, UInt64) -> Void = { _, _ in }) async throws -> Outcome {

@@ -20,6 +20,7 @@ public enum AttestMigrations {
         TuneSearchMerging(),
         IndexSearchableCaseFileText(),
         CreateStaffAdministration(),
+        IndexReportTextInSwift(),
 
     ]
 }

@@ -51,10 +51,13 @@ enum Cell: Sendable, Equatable {
 /// connection of either database, or a migration), is a `[Cell]` in this column order.
 enum RowTable: Int, CaseIterable, Sendable {
     // In insertion order: a custody entry never lands without its record.
-    case reports, messages, identifiers, custodyEntries, custodyHashes
+    case reports, messages, identifiers, searchDocuments, custodyEntries, custodyHashes
 
     var name: String {
-        ["reports", "report_messages", "report_identifiers", "custody_entries", "custody_hashes"][rawValue]
+        [
+            "reports", "report_messages", "report_identifiers", "search_documents", "custody_entries",
+            "custody_hashes",
+        ][rawValue]
     }
 
     var columns: [String] {
@@ -68,6 +71,7 @@ enum RowTable: Int, CaseIterable, Sendable {
             ]
         case .messages: ["id", "report_id", "author", "body", "created_at", "content_hash"]
         case .identifiers: ["report_id", "kind", "value", "is_whole"]
+        case .searchDocuments: ["source_id", "kind", "reference", "body"]
         case .custodyEntries: ["entry_index", "kind", "record_id", "entry"]
         case .custodyHashes: ["level", "position", "hash"]
         }

@@ -108,12 +108,10 @@ struct EvidenceRow: Decodable {
 }
 
 extension FluentReportStore {
-    private var sql: any SQLDatabase { database() as! any SQLDatabase }
-
     /// Records a new upload (before its first byte is acknowledged).
     public func createUpload(_ upload: StoredUpload) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).insert(into: "uploads")
+        try await write { sql in
+            try await sql.insert(into: "uploads")
                 .columns("id", "length", "source", "state", "sender_sha256", "metadata", "created_at", "expires_at")
                 .values(
                     SQLBind(upload.id), SQLBind(upload.length), SQLBind(upload.source.rawValue),
@@ -133,8 +131,8 @@ extension FluentReportStore {
     public func completeUpload(
         id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date, expiresAt: Date? = nil
     ) async throws {
-        try await write { database in
-            var update = (database as! any SQLDatabase).update("uploads")
+        try await write { sql in
+            var update = sql.update("uploads")
             if let expiresAt { update = update.set("expires_at", to: SQLBind(expiresAt)) }
             try await update
                 .set("state", to: SQLBind(StoredUpload.State.complete.rawValue))
@@ -147,16 +145,16 @@ extension FluentReportStore {
 
     /// Moves an upload to `state` (rejected or expired).
     public func markUpload(id: String, as state: StoredUpload.State) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).update("uploads").set("state", to: SQLBind(state.rawValue))
+        try await write { sql in
+            try await sql.update("uploads").set("state", to: SQLBind(state.rawValue))
                 .set("metadata", to: SQLLiteral.null).where("id", .equal, SQLBind(id)).run()
         }
     }
 
     /// Forgets an upload (tus termination). Attached uploads stay: they are evidence.
     public func deleteUpload(id: String) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).delete(from: "uploads").where("id", .equal, SQLBind(id))
+        try await write { sql in
+            try await sql.delete(from: "uploads").where("id", .equal, SQLBind(id))
                 .where("state", .notEqual, SQLBind(StoredUpload.State.attached.rawValue)).run()
         }
     }
@@ -225,20 +223,18 @@ extension FluentReportStore {
 
 extension FluentReportUnitOfWork {
     func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
-        try await batch.flush()
         struct Row: Decodable {
             var count: Int64
             var bytes: Int64?
         }
-        let row = try await (database as! any SQLDatabase).raw(
+        let row = try await connection().raw(
             "SELECT COUNT(*) AS count, SUM(size) AS bytes FROM evidence WHERE report_id = \(bind: report.rawValue)"
         ).first(decoding: Row.self)
         return (Int(row?.count ?? 0), row?.bytes ?? 0)
     }
 
     func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload {
-        try await batch.flush()
-        let sql = database as! any SQLDatabase
+        let sql = try await connection()
         // Conditional on the state, so two requests (or processes) can never attach one upload twice: the
         // second finds no `complete` row once the first has committed.
         let claimed = try await sql.raw(
@@ -265,8 +261,7 @@ extension FluentReportUnitOfWork {
     }
 
     func insert(_ evidence: EvidenceItem) async throws {
-        try await batch.flush()
-        try await (database as! any SQLDatabase).insert(into: "evidence")
+        try await connection().insert(into: "evidence")
             .columns(
                 "id", "report_id", "upload_id", "sha256", "sha512", "size", "media_type", "source", "received_at",
                 "sender_sha256"

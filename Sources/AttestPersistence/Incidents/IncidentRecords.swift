@@ -75,7 +75,6 @@ struct IncidentRow: Codable {
 }
 
 extension FluentReportStore {
-    private var sql: any SQLDatabase { database() as! any SQLDatabase }
 
     public func incident(reference: IncidentReference) async throws -> Incident? {
         try await sql.select().column("*").from("incidents").where("reference", .equal, SQLBind(reference.description))
@@ -108,7 +107,6 @@ extension FluentReportStore {
         // over one day of look-back, and the rare longer ones from a partial index of their own.
         let day: TimeInterval = 86_400
         let longest = TimeInterval(31) * day
-        let sql = database() as! any SQLDatabase
         func query(from earliest: Date, before latest: Date?, longWindows: Bool) -> SQLSelectBuilder {
             let query = sql.select().columns(ReportMapping.candidateColumns(dialect: sql.dialect.name))
                 .from(ReportRecord.schema)
@@ -149,13 +147,11 @@ extension FluentReportStore {
 
 extension FluentReportUnitOfWork {
     func insert(_ incident: Incident) async throws {
-        try await batch.flush()
-        try await (database as! any SQLDatabase).insert(into: "incidents").model(IncidentRow(incident)).run()
+        try await connection().insert(into: "incidents").model(IncidentRow(incident)).run()
     }
 
     func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws {
-        try await batch.flush()
-        try await (database as! any SQLDatabase).insert(into: "incident_reports").columns("report_id", "incident_id")
+        try await connection().insert(into: "incident_reports").columns("report_id", "incident_id")
             .values(SQLBind(report.rawValue), SQLBind(incident.rawValue)).run()
     }
 }
@@ -164,10 +160,8 @@ extension FluentReportStore {
     /// Saves an incident's edited fields with its `record.changed` entry, in one transaction.
     public func update(_ incident: Incident, actor: String, at time: Date) async throws {
         let row = IncidentRow(incident)
-        _ = try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch.flush()
-            try await (unit.database as! any SQLDatabase).update("incidents").set(model: row)
+        _ = try await unitOfWork { unit in
+            try await unit.connection().update("incidents").set(model: row)
                 .where("id", .equal, SQLBind(row.id)).run()
             return try await unit.custodyLog.append(
                 CustodyEvent(
@@ -180,7 +174,7 @@ extension FluentReportStore {
 extension FluentReportStore {
     /// The incident with `id`, or nil.
     public func incident(id: Identifier<Incident>) async throws -> Incident? {
-        try await (database() as! any SQLDatabase).select().column("*").from("incidents")
+        try await sql.select().column("*").from("incidents")
             .where("id", .equal, SQLBind(id.rawValue)).first(decoding: IncidentRow.self)?.incident()
     }
 }
@@ -189,7 +183,6 @@ extension FluentReportStore {
     /// Identifiers that recur across incidents, from the reports linked to them. Reads every linked report; an
     /// identifier index replaces this scan when incidents number in the hundreds of thousands.
     public func recurringIdentifiers() async throws -> [IdentifierPattern] {
-        let sql = database() as! any SQLDatabase
         struct Row: Decodable {
             var reference: String
             var content_json: String

@@ -97,7 +97,6 @@ extension FluentReportStore {
     {
         let lookups = RelatedReports.identifierLookups(of: content)
         guard !lookups.isEmpty, limit > 0 else { return [] }
-        let sql = database() as! any SQLDatabase
         var ids: [UUID] = []
         var seen = Set<UUID>()
         struct Row: Decodable { var report_id: UUID }

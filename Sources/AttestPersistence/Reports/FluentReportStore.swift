@@ -55,15 +55,13 @@ public struct FluentReportStore: ReportStore {
     /// SQLite: indexes every search document still pending (see `DeferSearchIndexing`), so that a search that
     /// follows sees everything committed before it. Nothing to do on PostgreSQL, or when nothing is pending.
     public func indexPendingSearch() async throws {
-        guard isSQLite, let sql = database() as? any SQLDatabase else { return }
+        guard isSQLite else { return }
         struct Row: Decodable { var pending: Bool }
         guard
             try await sql.raw("SELECT EXISTS (SELECT 1 FROM search_pending) AS pending").first(decoding: Row.self)?
                 .pending == true
         else { return }
-        while try await write({ database in
-            try await SearchIndexer.indexPending(on: database as! any SQLDatabase, limit: 1_000)
-        }) > 1_000 {}
+        while try await write({ sql in try await SearchIndexer.indexPending(on: sql, limit: 1_000) }) > 1_000 {}
     }
 
     /// The cipher in use.
@@ -78,6 +76,13 @@ public struct FluentReportStore: ReportStore {
     public func transaction<Result: Sendable>(
         _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
     ) async throws -> Result {
+        try await unitOfWork { try await work($0) }
+    }
+
+    /// Runs `work` in the group committer's next batch with this store's unit of work (see `transaction`).
+    func unitOfWork<Result: Sendable>(
+        _ work: @escaping @Sendable (FluentReportUnitOfWork) async throws -> Result
+    ) async throws -> Result {
         let cipher = self.cipher
         let random = self.random
         let value = try await committer.submit { database, batch in
@@ -87,17 +92,16 @@ public struct FluentReportStore: ReportStore {
         return value as! Result
     }
 
-    /// Runs `work` in a write transaction: through the group committer on SQLite (its only writer), after
-    /// anything batched before it is written.
-    func write<Result: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> Result) async throws
+    /// Runs `work` in a write transaction on its connection (`FluentReportUnitOfWork.connection`), after
+    /// everything batched before it is written.
+    func write<Result: Sendable>(_ work: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws
         -> Result
     {
-        try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch.flush()
-            return try await work(unit.database)
-        }
+        try await unitOfWork { unit in try await work(try await unit.connection()) }
     }
+
+    /// The database for reads (SQL on both SQLite and PostgreSQL).
+    var sql: any SQLDatabase { database() as! any SQLDatabase }
 
     public func report(reference: ReportReference) async throws -> Report? {
         guard
@@ -129,7 +133,7 @@ public struct FluentReportStore: ReportStore {
     /// Readies the database for use: SQLite switches to write-ahead logging (readers never block the writer,
     /// and a commit is one append to the log), and the custody log gets its genesis entry.
     public func prepare(now: Date) async throws {
-        if isSQLite, let sql = database() as? any SQLDatabase {
+        if isSQLite {
             try await sql.raw("PRAGMA journal_mode = WAL").run()
         }
         try await ensureCustodyGenesis(now: now)
@@ -138,12 +142,11 @@ public struct FluentReportStore: ReportStore {
     /// Appends the genesis entry (`log.created`) when the custody log is empty, so no published state of
     /// the log is ever empty.
     func ensureCustodyGenesis(now: Date) async throws {
-        try await transaction { unit in
-            guard let unit = unit as? FluentReportUnitOfWork else { return }
-            try await unit.batch.flush()
+        try await unitOfWork { unit in
             struct Row: Decodable { var count: Int64 }
-            guard let sql = unit.database as? any SQLDatabase,
-                try await sql.raw("SELECT COUNT(*) AS count FROM custody_entries").first(decoding: Row.self)?.count == 0
+            guard
+                try await unit.connection().raw("SELECT COUNT(*) AS count FROM custody_entries")
+                    .first(decoding: Row.self)?.count == 0
             else { return }
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
@@ -159,9 +162,8 @@ public struct FluentReportStore: ReportStore {
     /// store seals with the new key. Returns how many ciphertexts were rewritten.
     public func reencryptContacts(with newCipher: ContactCipher, now: Date) async throws -> Int {
         defer { cipherBox.value = newCipher }
-        return try await transaction { unit in
-            guard let unit = unit as? FluentReportUnitOfWork else { return 0 }
-            try await unit.batch.flush()
+        return try await unitOfWork { unit in
+            let sql = try await unit.connection()
             let records = try await ReportRecord.query(on: unit.database)
                 .filter(\.$contactCiphertext != nil)
                 .all()
@@ -174,7 +176,7 @@ public struct FluentReportStore: ReportStore {
                 try await record.update(on: unit.database)
                 rewritten += 1
             }
-            rewritten += try await self.reencryptCaseFileParts(with: newCipher, on: unit.database)
+            rewritten += try await self.reencryptCaseFileParts(with: newCipher, on: sql)
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
                     kind: .keyRotated, occurredAt: now, actor: "system", recordID: "key:contact",
@@ -222,6 +224,7 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
         rows.number(prepared.report.reference)
         batch.add(.reports, [rows.report])
         batch.add(.identifiers, rows.identifiers)
+        batch.add(.searchDocuments, [rows.searchDocument])
     }
 
     func insert(_ message: ThreadMessage) async throws {
@@ -235,12 +238,17 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
             ])
     }
 
-    func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
+    /// The unit's connection for statements of its own: every row the batch holds is written first, so what
+    /// follows reads them and comes after them. On the SQLite writer's own connection this throws
+    /// `RowBatch.NeedsConnection`, and the unit runs again in a Fluent transaction.
+    func connection() async throws -> any SQLDatabase {
         try await batch.flush()
-        try await ReportRecord.query(on: database)
-            .filter(\.$id == report.rawValue)
-            .set(\.$status, to: status.rawValue)
-            .update()
+        return database as! any SQLDatabase
+    }
+
+    func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
+        try await connection().update(ReportRecord.schema).set("status", to: SQLBind(status.rawValue))
+            .where("id", .equal, SQLBind(report.rawValue)).run()
     }
 }
 
@@ -369,21 +377,28 @@ enum ReportMapping {
     }
 }
 
-/// A new report's rows — the `reports` row, contact details sealed, and its identifier keys — built before its
-/// transaction, when everything but its reference is known (`number` fills that in).
+/// A new report's rows — the `reports` row, contact details sealed, its identifier keys and its search document
+/// (`ReportContent.searchableText`) — built before its transaction, when everything but its reference is known
+/// (`number` fills that in).
 struct ReportRows: Sendable {
     var report: [Cell]
     var identifiers: [[Cell]]
+    var searchDocument: [Cell]
 
     init(_ report: Report, cipher: ContactCipher) throws {
         self.report = try ReportMapping.cells(of: report, cipher: cipher)
         identifiers = ReportIdentifiers.rows(RelatedReports.indexKeys(of: report.content), of: report.id.rawValue)
+        searchDocument = [
+            .uuid(report.id.rawValue), .text("report"), .text(report.reference.description),
+            .text(report.content.searchableText),
+        ]
     }
 
-    /// Sets the reference columns (`RowTable.reports` 1–3: reference, year, number).
+    /// Sets the reference columns (`RowTable.reports` 1–3: reference, year, number; `RowTable.searchDocuments` 2).
     mutating func number(_ reference: ReportReference) {
         report[1] = .text(reference.description)
         report[2] = .integer(Int64(reference.year))
         report[3] = .integer(Int64(reference.number))
+        searchDocument[2] = .text(reference.description)
     }
 }

@@ -25,6 +25,17 @@ struct CreateSearchIndex: AsyncMigration {
             coalesce(json_extract(value, '$.plateNumber'), ''), ' ')
           FROM json_each(NEW.content_json, '$.agents.descriptions')), '')
         """
+    /// The trigger that indexed a new report until `IndexReportTextInSwift` (which drops it; its revert restores it).
+    static let sqliteReportTrigger = """
+        CREATE TRIGGER reports_search AFTER INSERT ON reports BEGIN
+          INSERT INTO search_documents (source_id, kind, reference, body)
+          VALUES (NEW.id, 'report', NEW.reference, \(sqliteReportText)); END
+        """
+    static let postgresReportTrigger = """
+        CREATE TRIGGER reports_search AFTER INSERT ON reports
+          FOR EACH ROW EXECUTE FUNCTION attest_search_index()
+        """
+
     /// The triggers that keep FTS5 in step with `search_documents` in the writing transaction (replaced by
     /// `DeferSearchIndexing`, whose revert restores them).
     static let sqliteIndexTriggers = [
@@ -132,11 +143,7 @@ struct CreateSearchIndex: AsyncMigration {
             """
             CREATE INDEX search_documents_reference ON search_documents (reference)
             """,
-            """
-            CREATE TRIGGER reports_search AFTER INSERT ON reports BEGIN
-              INSERT INTO search_documents (source_id, kind, reference, body)
-              VALUES (NEW.id, 'report', NEW.reference, \(Self.sqliteReportText)); END
-            """,
+            Self.sqliteReportTrigger,
             """
             CREATE TRIGGER report_messages_search AFTER INSERT ON report_messages BEGIN
               INSERT INTO search_documents (source_id, kind, reference, body)
@@ -173,10 +180,7 @@ struct CreateSearchIndex: AsyncMigration {
             "CREATE INDEX search_documents_tsv ON search_documents USING GIN (tsv)",
             "CREATE INDEX search_documents_reference ON search_documents (reference)",
             "CREATE " + Self.postgresFunction(partText: Self.postgresPartText),
-            """
-            CREATE TRIGGER reports_search AFTER INSERT ON reports
-              FOR EACH ROW EXECUTE FUNCTION attest_search_index()
-            """,
+            Self.postgresReportTrigger,
             """
             CREATE TRIGGER report_messages_search AFTER INSERT ON report_messages
               FOR EACH ROW EXECUTE FUNCTION attest_search_index()

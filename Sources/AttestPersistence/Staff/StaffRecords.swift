@@ -169,7 +169,6 @@ extension ContactCipher {
 
 /// The staff store on the same database (and, on SQLite, the same single writer) as reports.
 extension FluentReportStore: StaffStore {
-    private var sql: any SQLDatabase { database() as! any SQLDatabase }
 
     func account(from row: StaffAccountRow) throws -> StaffAccount {
         guard let role = StaffRole(rawValue: row.role),
@@ -226,10 +225,8 @@ extension FluentReportStore: StaffStore {
         _ work: @escaping @Sendable (any StaffUnitOfWork) async throws -> Result
     ) async throws -> Result {
         let cipher = self.cipher
-        return try await transaction { unit in
-            let unit = unit as! FluentReportUnitOfWork
-            try await unit.batch.flush()
-            return try await work(FluentStaffUnitOfWork(unit: unit, cipher: cipher))
+        return try await unitOfWork { unit in
+            try await work(FluentStaffUnitOfWork(unit: unit, sql: try await unit.connection(), cipher: cipher))
         }
     }
 
@@ -237,8 +234,8 @@ extension FluentReportStore: StaffStore {
     /// whether it changed the row.
     private func changed(_ update: @escaping @Sendable (any SQLDatabase) -> SQLUpdateBuilder) async throws -> Bool {
         struct Changed: Decodable { var id: UUID }
-        return try await write { database in
-            try await update(database as! any SQLDatabase).returning("id").all(decoding: Changed.self).count == 1
+        return try await write { sql in
+            try await update(sql).returning("id").all(decoding: Changed.self).count == 1
         }
     }
 
@@ -246,8 +243,7 @@ extension FluentReportStore: StaffStore {
         async throws -> Bool
     {
         let id = account.rawValue
-        return try await write { database in
-            let sql = database as! any SQLDatabase
+        return try await write { sql in
             try await sql.update("staff_accounts").set("failed_attempts", to: SQLBind(0))
                 .set("locked_until", to: SQLLiteral.null)
                 .where("id", .equal, SQLBind(id)).where("locked_until", .lessThanOrEqual, SQLBind(now)).run()
@@ -314,8 +310,8 @@ extension FluentReportStore: StaffStore {
     }
 
     public func insert(_ session: StaffSession) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).insert(into: "staff_sessions")
+        try await write { sql in
+            try await sql.insert(into: "staff_sessions")
                 .model(
                     StaffSessionRow(
                         token_hash: session.tokenHash, account_id: session.accountID.rawValue,
@@ -337,23 +333,23 @@ extension FluentReportStore: StaffStore {
     }
 
     public func update(_ session: StaffSession) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).update("staff_sessions")
+        try await write { sql in
+            try await sql.update("staff_sessions")
                 .set("last_seen_at", to: SQLBind(session.lastSeenAt)).set("stage", to: SQLBind(session.stage.rawValue))
                 .where("token_hash", .equal, SQLBind(session.tokenHash)).run()
         }
     }
 
     public func deleteSession(tokenHash: String) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).delete(from: "staff_sessions")
+        try await write { sql in
+            try await sql.delete(from: "staff_sessions")
                 .where("token_hash", .equal, SQLBind(tokenHash)).run()
         }
     }
 
     public func deleteSessions(of account: Identifier<StaffAccount>) async throws {
-        try await write { database in
-            try await (database as! any SQLDatabase).delete(from: "staff_sessions")
+        try await write { sql in
+            try await sql.delete(from: "staff_sessions")
                 .where("account_id", .equal, SQLBind(account.rawValue)).run()
         }
     }
@@ -387,9 +383,9 @@ extension FluentReportStore: StaffStore {
 /// A staff transaction: the report unit of work's database and custody log.
 struct FluentStaffUnitOfWork: StaffUnitOfWork {
     let unit: FluentReportUnitOfWork
+    /// The unit's connection, everything batched before written (`FluentReportUnitOfWork.connection`).
+    let sql: any SQLDatabase
     let cipher: ContactCipher
-
-    private var sql: any SQLDatabase { unit.database as! any SQLDatabase }
 
     func insert(_ account: StaffAccount) async throws {
         let row = try cipher.row(of: account)
