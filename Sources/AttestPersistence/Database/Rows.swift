@@ -1,4 +1,5 @@
 import FluentKit
+import FluentPostgresDriver
 import FluentSQL
 import FluentSQLiteDriver
 import Foundation
@@ -32,16 +33,17 @@ enum Cell: Sendable, Equatable {
         }
     }
 
-    /// As SQLKit binds it on any database.
-    var expression: any SQLExpression {
+    /// Appends it to PostgresNIO's binds as PostgresKit encodes the same Swift value (`text`, `int8`, `bytea`,
+    /// `bool`, `timestamptz`, `uuid`), directly: SQLKit would encode every bind through an `Encoder`.
+    func bind(into bindings: inout PostgresBindings) {
         switch self {
-        case .text(let text): SQLBind(text)
-        case .integer(let integer): SQLBind(integer)
-        case .blob(let bytes): SQLBind(Data(bytes))
-        case .bool(let bool): SQLBind(bool)
-        case .date(let date): SQLBind(date)
-        case .uuid(let uuid): SQLBind(uuid)
-        case .null: SQLLiteral.null
+        case .text(let text): bindings.append(text)
+        case .integer(let integer): bindings.append(integer)
+        case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+        case .bool(let bool): bindings.append(bool)
+        case .date(let date): bindings.append(date)
+        case .uuid(let uuid): bindings.append(uuid)
+        case .null: bindings.appendNull()
         }
     }
 }
@@ -81,23 +83,37 @@ enum RowTable: Int, CaseIterable, Sendable {
     /// (250,000 in this SQLite build, 65,535 in PostgreSQL's protocol) at 23 columns.
     static let rowsPerStatement = 200
 
-    /// Inserts `rows` on a Fluent connection of either database, with multi-row statements.
+    /// Inserts `rows` on a Fluent connection of either database, with multi-row statements; binds go to the
+    /// database's own driver (SQLiteNIO, PostgresNIO) ready-made.
     func insert(_ rows: [[Cell]], on sql: any SQLDatabase) async throws {
+        let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
         var start = 0
         while start < rows.count {
             let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
             if let sqlite = sql as? any SQLiteDatabase {
-                // Through SQLiteNIO with ready binds: SQLKit would encode every bind through an `Encoder`.
                 let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-                let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
                 _ = try await sqlite.query(
                     "INSERT INTO \"\(name)\" (\(names)) VALUES "
                         + Array(repeating: row, count: chunk.count).joined(separator: ", "),
                     chunk.flatMap { $0.map(\.sqlite) })
+            } else if let postgres = sql as? any PostgresDatabase {
+                var bindings = PostgresBindings(capacity: chunk.count * columns.count)
+                var values: [String] = []
+                values.reserveCapacity(chunk.count)
+                for row in chunk {
+                    let first = bindings.count + 1
+                    for cell in row { cell.bind(into: &bindings) }
+                    values.append("(" + (first..<first + row.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+                }
+                let query = PostgresQuery(
+                    unsafeSQL: "INSERT INTO \"\(name)\" (\(names)) VALUES " + values.joined(separator: ", "),
+                    binds: bindings)
+                let logger = sql.logger
+                try await postgres.withConnection { connection in
+                    connection.eventLoop.makeFutureWithTask { _ = try await connection.query(query, logger: logger) }
+                }.get()
             } else {
-                let insert = sql.insert(into: name).columns(columns)
-                for row in chunk { insert.values(row.map(\.expression)) }
-                try await insert.run()
+                throw PersistenceError.unsupportedDatabase
             }
             start += chunk.count
         }
