@@ -186,6 +186,62 @@ extension RowWriterTests {
     }
 }
 
+extension RowWriterTests {
+    @Test(
+        "PostgreSQL: search documents are indexed after their batch, in the background; a search first indexes what is still pending; a changed body is pending again",
+        .enabled(
+            if: TestDatabase.postgresURL != nil, "needs PostgreSQL: ATTEST_TEST_DATABASE_URL is not set (CI sets it)"))
+    func postgresDeferredIndexing() async throws {
+        try await withAttest(postgres: true) { harness in
+            let services = harness.app.attest
+            let store = services.store
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            func pending() async throws -> Int {
+                struct Row: Decodable { var count: Int }
+                return try await sql.raw("SELECT count(*) AS count FROM search_documents WHERE tsv IS NULL")
+                    .first(decoding: Row.self)?.count ?? -1
+            }
+            func found(_ word: String) async throws -> [String] {
+                try await services.search.search(try SearchQuery(word), kinds: [.report], limit: 10).map(\.reference)
+            }
+            for _ in 0..<3 {
+                _ = try await services.submitReport.execute(
+                    .init(submission: .minimal(narrative: "Agents near quillfern")))
+            }
+            var waited = 0
+            while try await pending() > 0 && waited < 100 {
+                try await Task.sleep(for: .milliseconds(50))
+                waited += 1
+            }
+            #expect(try await pending() == 0, "indexed in the background, without a search")
+
+            await store.stopBackgroundWork()
+            let late = try await services.submitReport.execute(
+                .init(submission: .minimal(narrative: "Agents near brindlemoss")))
+            #expect(try await pending() == 1, "written without its vector")
+            #expect(try await found("brindlemoss") == [late.reference.description], "a search indexes it first")
+            #expect(try await pending() == 0)
+            try await sql.raw(
+                "UPDATE search_documents SET body = 'Agents near zephyrcall' WHERE body LIKE '%brindlemoss%'"
+            ).run()
+            #expect(try await pending() == 1, "a changed body is pending again")
+            #expect(try await found("zephyrcall") == [late.reference.description])
+            #expect(try await found("brindlemoss").isEmpty)
+
+            // The revert brings the generated column back; the migration indexes every stored document.
+            try await store.onFluentDatabase { try await DeferPostgresSearchIndexing().revert(on: $0) }
+            struct Count: Decodable { var count: Int }
+            let generated = try await sql.raw(
+                "SELECT count(*) AS count FROM search_documents WHERE tsv @@ to_tsquery('simple', 'quillfern')"
+            ).first(decoding: Count.self)?.count
+            #expect(generated == 3, "the generated column indexes every document")
+            try await store.onFluentDatabase { try await DeferPostgresSearchIndexing().prepare(on: $0) }
+            #expect(try await pending() == 0)
+            #expect(try await found("quillfern").count == 3)
+        }
+    }
+}
+
 extension FluentReportStore {
     /// Runs `body` (a migration, say) with the Fluent database of a write transaction.
     func onFluentDatabase(_ body: @escaping @Sendable (any Database) async throws -> Void) async throws {

@@ -21,6 +21,7 @@ public enum AttestMigrations {
         IndexSearchableCaseFileText(),
         CreateStaffAdministration(),
         IndexReportTextInSwift(),
+        DeferPostgresSearchIndexing(),
 
     ]
 }

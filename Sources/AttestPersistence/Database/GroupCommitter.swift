@@ -41,6 +41,8 @@ actor GroupCommitter {
 
     private let database: @Sendable () -> any Database
     private let kind: Kind
+    /// Called after every batch committed in a Fluent transaction (PostgreSQL: wakes its search indexer).
+    private let afterBatch: @Sendable () -> Void
     private let synchronous: String
     private let maxBatch: Int
     /// The database file, when the committer has a connection of its own.
@@ -70,10 +72,12 @@ actor GroupCommitter {
     /// - Parameter kind: the database; an SQLite file gets a connection of the committer's own, an in-memory
     ///   database and PostgreSQL are reached through Fluent's connections.
     init(
-        database: @escaping @Sendable () -> any Database, kind: Kind, synchronous: String, maxBatch: Int = 256
+        database: @escaping @Sendable () -> any Database, kind: Kind, synchronous: String, maxBatch: Int = 256,
+        afterBatch: @escaping @Sendable () -> Void = {}
     ) {
         self.database = database
         self.kind = kind
+        self.afterBatch = afterBatch
         if case .sqlite(let file) = kind { self.path = file } else { self.path = nil }
         self.synchronous = synchronous
         self.maxBatch = maxBatch
@@ -207,6 +211,7 @@ actor GroupCommitter {
             let values = try await Self.run(batch.map(\.work), on: database, kind: kind, synchronous: synchronous)
             counts.transactions += 1
             counts.unitsInTransactions += batch.count
+            afterBatch()
             for (job, value) in zip(batch, values) { job.continuation.resume(returning: value) }
         } catch let failure as UnitFailed {
             counts.failedBatches += 1

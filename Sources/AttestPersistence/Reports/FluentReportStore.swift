@@ -34,9 +34,20 @@ public struct FluentReportStore: ReportStore {
         self.cipherBox = CipherBox(cipher)
         self.random = random
         self.isSQLite = kind.isSQLite
+        let indexer = kind.isSQLite ? nil : BackgroundSearchIndexer(database: database)
+        self.searchIndexer = indexer
         self.committer = GroupCommitter(
             database: database, kind: kind.isSQLite ? .sqlite(file: kind.sqliteFile?.path) : .postgres,
-            synchronous: sqliteSynchronous.rawValue)
+            synchronous: sqliteSynchronous.rawValue,
+            afterBatch: { if let indexer { Task { await indexer.wake() } } })
+    }
+
+    /// PostgreSQL: indexes new search documents after their batch (see `DeferPostgresSearchIndexing`).
+    let searchIndexer: BackgroundSearchIndexer?
+
+    /// Stops background work that uses the database (before the database shuts down).
+    public func stopBackgroundWork() async {
+        await searchIndexer?.stop()
     }
 
     /// Whether the database is SQLite (which indexes search documents in the background).
@@ -52,10 +63,13 @@ public struct FluentReportStore: ReportStore {
         await committer.statistics
     }
 
-    /// SQLite: indexes every search document still pending (see `DeferSearchIndexing`), so that a search that
-    /// follows sees everything committed before it. Nothing to do on PostgreSQL, or when nothing is pending.
+    /// Indexes every search document still pending (see `DeferSearchIndexing`, `DeferPostgresSearchIndexing`), so
+    /// that a search that follows sees everything committed before it.
     public func indexPendingSearch() async throws {
-        guard isSQLite else { return }
+        guard isSQLite else {
+            while try await SearchIndexer.indexPendingPostgres(on: sql, limit: 1_000) == 1_000 {}
+            return
+        }
         struct Row: Decodable { var pending: Bool }
         guard
             try await sql.raw("SELECT EXISTS (SELECT 1 FROM search_pending) AS pending").first(decoding: Row.self)?

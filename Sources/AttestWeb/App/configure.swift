@@ -45,6 +45,8 @@ public func configure(
         kind: configuration.database, sqliteSynchronous: configuration.sqliteSynchronous
     )
     try await store.prepare(now: clock.now())
+    // Registered after Fluent's handler, so shut down before it: background indexing stops while the database is up.
+    app.lifecycle.use(StoreBackgroundWork(store: store))
     // 6. The custody log's signing key (generated into the data directory on first run unless configured) and
     //    its first checkpoint: a log is never published empty, and from here on never without a checkpoint.
     let origin = configuration.effectiveLogOrigin
@@ -148,5 +150,14 @@ extension Application {
         var logger = self.logger
         logger.logLevel = max(logger.logLevel, .info)
         return databases.database(logger: logger, on: eventLoopGroup.any())!
+    }
+}
+
+/// Stops the store's background work at shutdown, before the databases close.
+struct StoreBackgroundWork: LifecycleHandler {
+    let store: FluentReportStore
+
+    func shutdownAsync(_ application: Application) async {
+        await store.stopBackgroundWork()
     }
 }
