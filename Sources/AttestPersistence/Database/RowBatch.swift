@@ -36,6 +36,8 @@ final class RowBatch: @unchecked Sendable {
 
     private let storage: Storage
     private var counters: [String: Int64] = [:]
+    /// On a Fluent connection: every stored counter, read at the batch's first `next` (one query).
+    private var storedCounters: [String: Int64]?
     private var touchedCounters: Set<String> = []
     private var frontier: MerkleFrontier?
     /// New rows, by `RowTable.rawValue`.
@@ -57,9 +59,17 @@ final class RowBatch: @unchecked Sendable {
             let stored: Int64?
             switch storage {
             case .connection(let sql):
-                struct Row: Decodable { var value: Int64 }
-                stored = try await sql.select().column("value").from("sequences")
-                    .where("name", .equal, SQLBind(name)).first(decoding: Row.self)?.value
+                if storedCounters == nil {
+                    struct Row: Decodable {
+                        var name: String
+                        var value: Int64
+                    }
+                    // A few rows (a counter per kind of record and year): all at once, one round trip.
+                    let rows = try await sql.select().columns("name", "value").from("sequences")
+                        .all(decoding: Row.self)
+                    storedCounters = Dictionary(rows.map { ($0.name, $0.value) }) { first, _ in first }
+                }
+                stored = storedCounters?[name]
             case .writer(let writer): stored = try writer.counter(name)
             }
             counters[name] = stored ?? (first - 1)
@@ -94,13 +104,15 @@ final class RowBatch: @unchecked Sendable {
         for table in RowTable.allCases {
             try await table.insert(rows[table.rawValue], on: sql)
         }
-        for (name, value) in pendingCounters {
+        let counters = pendingCounters
+        if !counters.isEmpty {
+            // One statement for every counter the batch moved.
+            let values = counters.map { SQLQueryString("(\(bind: $0.name), \(bind: $0.value))") }
             try await sql.raw(
-                """
-                INSERT INTO sequences (name, value) VALUES (\(bind: name), \(bind: value))
-                ON CONFLICT (name) DO UPDATE SET value = excluded.value
-                """
+                "INSERT INTO sequences (name, value) VALUES \(values.joined(separator: ", "))"
+                    + " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
             ).run()
+            for (name, value) in counters { storedCounters?[name] = value }
         }
         clearPending()
     }
@@ -139,6 +151,7 @@ final class RowBatch: @unchecked Sendable {
     func forget() {
         clearPending()
         counters = [:]
+        storedCounters = nil
         frontier = nil
     }
 
