@@ -4,7 +4,8 @@
 #   scripts/load/post-reports-postgres.sh ADMIN_URL [CONNECTIONS] [SECONDS] [PROCESSES] [BINARY]
 #   e.g. scripts/postgres.sh start /tmp/pg && scripts/load/post-reports-postgres.sh postgres://postgres@127.0.0.1:5433/postgres 64 20 2
 # PROCESSES servers (default 1) share the database, each on its own port with its own wrk (CONNECTIONS split
-# between them); with two or more, the first is killed with -9 halfway through the run and the others go on.
+# between them); with two or more, the first is killed with -9 halfway through the run and the others go on
+# (KILL=0: no kill).
 # Build first: swift build -c release --product attest
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,7 +45,7 @@ for index in $(seq 0 $((processes - 1))); do
         "http://127.0.0.1:${ports[$index]}/api/v1/reports" >"$out" 2>&1 &
     wrks+=($!)
 done
-if [ "$processes" -gt 1 ]; then
+if [ "$processes" -gt 1 ] && [ "${KILL:-1}" = 1 ]; then
     sleep $((seconds / 2))
     kill -9 "${pids[0]}"
     echo "killed server 1 (pid ${pids[0]}) with -9 after $((seconds / 2)) s"
