@@ -56,6 +56,23 @@ struct IdentifiersTests {
         #expect((reference != nil) == isValid)
         if let reference { #expect(reference.description == text.trimmingCharacters(in: .whitespaces).uppercased()) }
     }
+
+    @Test("Each kind of reference reads only its own prefix, and codes as its text")
+    func referenceKinds() throws {
+        #expect(IncidentReference("inc-2026-000045")?.description == "INC-2026-000045")
+        #expect(CaseFileReference("CF-2026-000012")?.number == 12)
+        for text in ["R-2026-000045", "INC-2026-000045", "CF-2026-000045"] {
+            let kinds = [
+                ReportReference(text) != nil, IncidentReference(text) != nil, CaseFileReference(text) != nil,
+            ]
+            #expect(kinds.filter { $0 }.count == 1, "\(text) is one kind of reference")
+        }
+        let encoded = try JSONEncoder().encode([IncidentReference(year: 2026, number: 7)])
+        #expect(String(decoding: encoded, as: UTF8.self) == #"["INC-2026-000007"]"#)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([IncidentReference].self, from: Data(#"["R-2026-000007"]"#.utf8))
+        }
+    }
 }
 
 @Suite("System randomness")

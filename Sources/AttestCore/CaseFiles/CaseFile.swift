@@ -1,22 +1,10 @@
 import Foundation
 
 /// A case file's reference, `CF-2026-000012`.
-public struct CaseFileReference: Hashable, Sendable, CustomStringConvertible {
-    public let year: Int
-    public let number: Int
+public typealias CaseFileReference = YearlyReference<CaseFileReferenceKind>
 
-    public init(year: Int, number: Int) {
-        self.year = year
-        self.number = number
-    }
-
-    /// Parses `CF-YYYY-NNNNNN` (case-insensitive); nil for anything else.
-    public init?(_ text: String) {
-        guard let (year, number) = YearlyReference.parse(text, prefix: "CF") else { return nil }
-        self.init(year: year, number: number)
-    }
-
-    public var description: String { YearlyReference.format(prefix: "CF", year: year, number: number) }
+public enum CaseFileReferenceKind: YearlyReferenceKind {
+    public static let prefix = "CF"
 }
 
 /// How a case file was closed.

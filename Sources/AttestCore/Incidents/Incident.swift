@@ -1,22 +1,10 @@
 import Foundation
 
 /// An incident's reference, `INC-2026-000045`: the year it was opened and a number counting that year.
-public struct IncidentReference: Hashable, Sendable, CustomStringConvertible {
-    public let year: Int
-    public let number: Int
+public typealias IncidentReference = YearlyReference<IncidentReferenceKind>
 
-    public init(year: Int, number: Int) {
-        self.year = year
-        self.number = number
-    }
-
-    /// Parses `INC-YYYY-NNNNNN` (case-insensitive); nil for anything else.
-    public init?(_ text: String) {
-        guard let (year, number) = YearlyReference.parse(text, prefix: "INC") else { return nil }
-        self.init(year: year, number: number)
-    }
-
-    public var description: String { YearlyReference.format(prefix: "INC", year: year, number: number) }
+public enum IncidentReferenceKind: YearlyReferenceKind {
+    public static let prefix = "INC"
 }
 
 /// One real-world event; several reports may describe it.
