@@ -46,6 +46,19 @@ struct CanonicalJSONTests {
 
 @Suite("RFC 3339 formatting")
 struct RFC3339FormattingTests {
+    @Test("The stored-JSON decoder reads RFC 3339 timestamps with an offset and refuses any other date")
+    func jsonDecoder() throws {
+        struct Stamped: Decodable { var at: Date }
+        let decoded = try RFC3339.jsonDecoder().decode(
+            Stamped.self, from: Data(#"{"at":"2026-11-20T14:30:00-06:00"}"#.utf8))
+        #expect(decoded.at == Date(timeIntervalSince1970: 1_795_206_600))
+        for text in ["2026-11-20T14:30:00", "2026-02-30T14:30:00Z", "1795725000", "yesterday"] {
+            #expect(throws: DecodingError.self, "\(text)") {
+                try RFC3339.jsonDecoder().decode(Stamped.self, from: Data(#"{"at":"\#(text)"}"#.utf8))
+            }
+        }
+    }
+
     @Test("Formatting by arithmetic agrees with Foundation's calendar across eras, leap days and negative times")
     func agreesWithCalendar() {
         var calendar = Calendar(identifier: .gregorian)

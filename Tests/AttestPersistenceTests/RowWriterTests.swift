@@ -201,7 +201,7 @@ extension RowWriterTests {
                 return try await sql.raw("SELECT count(*) AS count FROM search_documents WHERE tsv IS NULL")
                     .first(decoding: Row.self)?.count ?? -1
             }
-            func found(_ word: String) async throws -> [String] {
+            @Sendable func found(_ word: String) async throws -> [String] {
                 try await services.search.search(try SearchQuery(word), kinds: [.report], limit: 10).map(\.reference)
             }
             for _ in 0..<3 {
@@ -227,6 +227,22 @@ extension RowWriterTests {
             #expect(try await pending() == 1, "a changed body is pending again")
             #expect(try await found("zephyrcall") == [late.reference.description])
             #expect(try await found("brindlemoss").isEmpty)
+
+            // Another indexer has indexed a document and not yet committed: a search waits for it rather than
+            // skipping the row and missing the document.
+            let held = try await services.submitReport.execute(
+                .init(submission: .minimal(narrative: "Agents near vantablue")))
+            try await harness.app.db.withConnection { connection in
+                let indexer = try #require(connection as? any SQLDatabase)
+                try await indexer.raw("BEGIN").run()
+                try await indexer.raw(
+                    "UPDATE search_documents SET tsv = to_tsvector('simple', lower(body)) WHERE body LIKE '%vantablue%'"
+                ).run()
+                async let hits = found("vantablue")
+                try await Task.sleep(for: .milliseconds(300))
+                try await indexer.raw("COMMIT").run()
+                #expect(try await hits == [held.reference.description])
+            }
 
             // The revert brings the generated column back; the migration indexes every stored document.
             try await store.onFluentDatabase { try await DeferPostgresSearchIndexing().revert(on: $0) }

@@ -209,14 +209,7 @@ public enum CaseFilePartBody: Equatable, Sendable {
     }
 
     public static func decode(kind: Kind, json: Data) throws -> CaseFilePartBody {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard case .value(let date) = RFC3339.parseTimestamp(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
-            }
-            return date
-        }
+        let decoder = RFC3339.jsonDecoder()
         return switch kind {
         case .subject: .subject(try decoder.decode(SubjectAgent.self, from: json))
         case .person: .person(try decoder.decode(InvolvedPerson.self, from: json))

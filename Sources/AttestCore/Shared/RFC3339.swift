@@ -79,6 +79,20 @@ public enum RFC3339 {
         return .value(LocalTime(hour: hour, minute: minute, second: second))
     }
 
+    /// A JSON decoder whose dates are RFC 3339 timestamps with an offset (`parseTimestamp`), as Attest's canonical
+    /// JSON writes them; anything else is `DecodingError.dataCorrupted`.
+    public static func jsonDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard case .value(let date) = parseTimestamp(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
+            }
+            return date
+        }
+        return decoder
+    }
+
     /// Parses a full RFC 3339 timestamp with an offset, e.g. `2026-11-20T14:30:00-06:00`.
     public static func parseTimestamp(_ text: String) -> Outcome<Date> {
         let scalars = Array(text.utf8)

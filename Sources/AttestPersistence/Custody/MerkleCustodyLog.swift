@@ -91,8 +91,12 @@ enum CustodyStorage {
 
     /// The right edge of the tree of `size` leaves, from its stored nodes.
     static func frontier(size: UInt64, on sql: any SQLDatabase) async throws -> MerkleFrontier {
-        let nodes = MerkleFrontier.nodes(forSize: size)
-        let stored = try await hashes(of: nodes, on: sql)
+        try frontier(size: size, from: try await hashes(of: MerkleFrontier.nodes(forSize: size), on: sql))
+    }
+
+    /// The right edge of the tree of `size` leaves from its nodes' stored hashes (`MerkleFrontier.nodes`), however
+    /// they were read; a missing one is a corrupt log.
+    static func frontier(size: UInt64, from stored: [TreeNode: TreeHash]) throws -> MerkleFrontier {
         guard let frontier = MerkleFrontier(size: size, nodes: { stored[$0] }) else {
             throw PersistenceError.corruptRow("custody_hashes: the frontier of size \(size) is incomplete")
         }

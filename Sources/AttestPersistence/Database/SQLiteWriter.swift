@@ -266,9 +266,6 @@ final class SQLiteWriter: @unchecked Sendable {
                 stored[node] = hash
             }
         }
-        guard let frontier = MerkleFrontier(size: size, nodes: { stored[$0] }) else {
-            throw PersistenceError.corruptRow("custody_hashes: the frontier of size \(size) is incomplete")
-        }
-        return frontier
+        return try CustodyStorage.frontier(size: size, from: stored)
     }
 }

@@ -193,14 +193,7 @@ extension FluentReportStore {
             JOIN incidents i ON i.id = l.incident_id JOIN reports r ON r.id = l.report_id
             """
         ).all(decoding: Row.self)
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard case .value(let date) = RFC3339.parseTimestamp(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
-            }
-            return date
-        }
+        let decoder = RFC3339.jsonDecoder()
         var grouped: [IncidentReference: [ReportContent]] = [:]
         for row in rows {
             guard let reference = IncidentReference(row.reference) else { continue }

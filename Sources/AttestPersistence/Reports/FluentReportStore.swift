@@ -67,7 +67,7 @@ public struct FluentReportStore: ReportStore {
     /// that a search that follows sees everything committed before it.
     public func indexPendingSearch() async throws {
         guard isSQLite else {
-            while try await SearchIndexer.indexPendingPostgres(on: sql, limit: 1_000) == 1_000 {}
+            while try await SearchIndexer.indexPendingPostgres(on: sql, limit: 1_000, skipLocked: false) == 1_000 {}
             return
         }
         struct Row: Decodable { var pending: Bool }
@@ -355,14 +355,7 @@ enum ReportMapping {
 
     /// A report's content from its stored canonical JSON.
     static func decodeContent(_ json: String) throws -> ReportContent {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard case .value(let date) = RFC3339.parseTimestamp(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
-            }
-            return date
-        }
+        let decoder = RFC3339.jsonDecoder()
         return try decoder.decode(ReportContent.self, from: Data(json.utf8))
     }
 

@@ -41,7 +41,8 @@ actor BackgroundSearchIndexer {
             do {
                 while !stopped {
                     guard let sql = database() as? any SQLDatabase else { break }
-                    let count = try await SearchIndexer.indexPendingPostgres(on: sql, limit: Self.chunk)
+                    let count = try await SearchIndexer.indexPendingPostgres(
+                        on: sql, limit: Self.chunk, skipLocked: true)
                     indexed += count
                     if count < Self.chunk { break }
                 }

@@ -178,13 +178,17 @@ extension SearchIndexer {
     static let postgresVector = "to_tsvector('simple', \(CreateSearchIndex.postgresFolded("body")))"
 
     /// PostgreSQL: indexes up to `limit` of the oldest pending documents in one statement (its own transaction
-    /// unless the caller has one); returns how many. Rows another indexer holds are skipped, not waited for.
-    static func indexPendingPostgres(on sql: any SQLDatabase, limit: Int) async throws -> Int {
+    /// unless the caller has one); returns how many.
+    ///
+    /// - Parameter skipLocked: skip the rows another indexer is indexing instead of waiting for it: for the
+    ///   background indexer only. A search must wait, or it would miss a document indexed but not yet committed.
+    static func indexPendingPostgres(on sql: any SQLDatabase, limit: Int, skipLocked: Bool) async throws -> Int {
         struct Row: Decodable { var id: Int64 }
+        let lock = skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE"
         return try await sql.raw(
             """
             UPDATE search_documents SET tsv = \(unsafeRaw: postgresVector) WHERE id IN (
-              SELECT id FROM search_documents WHERE tsv IS NULL ORDER BY id LIMIT \(bind: limit) FOR UPDATE SKIP LOCKED)
+              SELECT id FROM search_documents WHERE tsv IS NULL ORDER BY id LIMIT \(bind: limit) \(unsafeRaw: lock))
             RETURNING id
             """
         ).all(decoding: Row.self).count
