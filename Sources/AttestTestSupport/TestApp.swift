@@ -41,7 +41,7 @@ public enum CapturedLogs {
     private static let lines = NIOLockedValueBox<[String]>([])
 
     private static let bootstrapOnce: Void = {
-        LoggingSystem.bootstrap { label in CapturingLogHandler(label: label) }
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: CapturedLogs.append) }
     }()
 
     /// Installs the capturing handler (once per process).
@@ -52,24 +52,6 @@ public enum CapturedLogs {
 
     static func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
 
-    struct CapturingLogHandler: LogHandler {
-        let label: String
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(
-            level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-            file: String, function: String, line: UInt
-        ) {
-            let all = metadata.merging(extra ?? [:]) { _, new in new }
-            CapturedLogs.append("\(level) \(label) \(message) \(all)")
-        }
-    }
 }
 
 /// A running Attest for one test: its own data directory, database, clock.
@@ -124,4 +106,31 @@ public func withAttest(
     await TestDatabase.drop(database, on: app.db)
     try await app.asyncShutdown()
     try? FileManager.default.removeItem(at: dataDirectory)
+}
+
+/// A log handler that hands each line, with its level, label and metadata, to `sink`: the process-wide capture
+/// (`CapturedLogs`) or a test's own.
+public struct LineLogHandler: LogHandler {
+    public let label: String
+    public let sink: @Sendable (String) -> Void
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
+
+    public init(label: String, sink: @escaping @Sendable (String) -> Void) {
+        self.label = label
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
+        let all = metadata.merging(extra ?? [:]) { _, new in new }
+        sink("\(level) \(label) \(message) \(all)")
+    }
 }

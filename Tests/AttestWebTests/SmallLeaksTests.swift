@@ -43,7 +43,9 @@ struct SmallLeaksTests {
             // This application's own log, at debug: the process-wide capture is shared by every test running at
             // once (and every test's first report is R-2026-000001).
             let lines = NIOLockedValueBox<[String]>([])
-            var logger = Logger(label: "codes.vapor.application") { _ in OwnLogHandler(lines: lines) }
+            var logger = Logger(label: "codes.vapor.application") { label in
+                LineLogHandler(label: label) { line in lines.withLockedValue { $0.append(line) } }
+            }
             logger.logLevel = .debug
             harness.app.logger = logger
             let narrative = "Quetzalcoatlus agents stopped the bakery van"
@@ -66,26 +68,6 @@ struct SmallLeaksTests {
                 let leaks = logged.filter { $0.contains(secret) }
                 #expect(leaks.isEmpty, "\(secret) was logged: \(leaks.prefix(3))")
             }
-        }
-    }
-
-    /// Collects one application's log lines with their metadata.
-    struct OwnLogHandler: LogHandler {
-        let lines: NIOLockedValueBox<[String]>
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(
-            level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-            file: String, function: String, line: UInt
-        ) {
-            let all = metadata.merging(extra ?? [:]) { _, new in new }
-            lines.withLockedValue { $0.append("\(level) \(message) \(all)") }
         }
     }
 

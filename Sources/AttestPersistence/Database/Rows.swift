@@ -18,7 +18,6 @@ enum Cell: Sendable, Equatable {
 
     init(_ value: String?) { self = value.map(Cell.text) ?? .null }
     init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
-    init(_ value: Date?) { self = value.map(Cell.date) ?? .null }
 
     /// As SQLiteNIO binds it, the way SQLiteKit encodes the same Swift value.
     var sqlite: SQLiteData {

@@ -152,6 +152,10 @@ struct DeferPostgresSearchIndexing: AsyncMigration {
               FOR EACH ROW EXECUTE FUNCTION attest_search_changed()
             """,
         ]
+        try await Self.run(statements, on: sql)
+    }
+
+    private static func run(_ statements: [String], on sql: any SQLDatabase) async throws {
         for statement in statements { try await sql.raw(SQLQueryString(statement)).run() }
     }
 
@@ -168,7 +172,7 @@ struct DeferPostgresSearchIndexing: AsyncMigration {
             """,
             "CREATE INDEX search_documents_tsv ON search_documents USING GIN (tsv)",
         ]
-        for statement in statements { try await sql.raw(SQLQueryString(statement)).run() }
+        try await Self.run(statements, on: sql)
     }
 }
 
