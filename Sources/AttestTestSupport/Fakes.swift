@@ -56,9 +56,9 @@ public final class SeededRandom: RandomSource, @unchecked Sendable {
     }
 }
 
-/// Reports in memory, with real transactions: a unit of work changes a copy that replaces the state only
-/// when the work returns, and units run one at a time.
-public actor InMemoryReportStore: ReportStore {
+/// Reports, incidents, case files and staff in memory, with real transactions: a unit of work changes a copy
+/// that replaces the state only when the work returns, and units run one at a time.
+public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
     public struct State: Sendable {
         public var reports: [Report] = []
         public var messages: [ThreadMessage] = []
@@ -71,6 +71,10 @@ public actor InMemoryReportStore: ReportStore {
         public var attachedUploads: [String: Identifier<Report>] = [:]
         public var incidents: [Incident] = []
         public var incidentOfReport: [Identifier<Report>: Identifier<Incident>] = [:]
+        public var caseFiles: [CaseFile] = []
+        /// Case file parts, in the order they were added.
+        public var parts: [CaseFilePart] = []
+        public var accounts: [StaffAccount] = []
     }
 
     public private(set) var state = State()
@@ -83,7 +87,7 @@ public actor InMemoryReportStore: ReportStore {
     }
 
     public nonisolated func transaction<Result: Sendable>(
-        _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
+        _ work: @escaping @Sendable (any UnitOfWork) async throws -> Result
     ) async throws -> Result {
         try await gate.withGate {
             let unit = Unit(state: await self.state, custodyFailsAfter: self.custodyFailsAfter)
@@ -95,6 +99,15 @@ public actor InMemoryReportStore: ReportStore {
 
     private func commit(_ staged: State) {
         state = staged
+    }
+
+    /// Adds a staff account (staff administration is not part of this fake).
+    public func add(_ account: StaffAccount) {
+        state.accounts.append(account)
+    }
+
+    public func account(id: Identifier<StaffAccount>) async throws -> StaffAccount? {
+        state.accounts.first { $0.id == id }
     }
 
     public func report(reference: ReportReference) async throws -> Report? {
@@ -111,6 +124,10 @@ public actor InMemoryReportStore: ReportStore {
 
     public func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
         state.evidence.filter { $0.reportID == report }
+    }
+
+    public func evidenceItem(id: Identifier<EvidenceItem>) async throws -> EvidenceItem? {
+        state.evidence.first { $0.id == id }
     }
 
     public func incident(reference: IncidentReference) async throws -> Incident? {
@@ -135,15 +152,35 @@ public actor InMemoryReportStore: ReportStore {
         }.prefix(limit).map(RelatedReports.Candidate.init)
     }
 
+    public func caseFile(reference: CaseFileReference) async throws -> CaseFile? {
+        state.caseFiles.first { $0.reference == reference }
+    }
+
+    public func caseFiles(of incident: Identifier<Incident>) async throws -> [CaseFile] {
+        state.caseFiles.filter { $0.incidents.contains(incident) }
+    }
+
+    public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
+        state.parts.filter { $0.caseFile == caseFile }
+    }
+
     /// Makes an upload available for attachment, as the upload server does when its last byte arrives.
     public func complete(_ upload: CompletedUpload) {
         state.uploads[upload.id] = upload
     }
 
+    /// Changes the state directly, outside any unit of work (e.g. another process closing a case file).
+    public func change(_ change: (inout State) -> Void) {
+        change(&state)
+    }
+
     /// Thrown by the failing custody log.
     public struct CustodyFailure: Error {}
 
-    final class Unit: ReportUnitOfWork, CustodyLog, @unchecked Sendable {
+    /// One unit of work: every feature's repository, on a copy of the state.
+    final class Unit: UnitOfWork, ReportRepository, EvidenceRepository, IncidentRepository, CaseFileRepository,
+        CustodyLog, @unchecked Sendable
+    {
         private let lock = NIOLock()
         private var state: State
         private let custodyFailsAfter: Int?
@@ -155,6 +192,10 @@ public actor InMemoryReportStore: ReportStore {
 
         var staged: State { lock.withLock { state } }
         var custodyLog: any CustodyLog { self }
+        var reports: any ReportRepository { self }
+        var evidence: any EvidenceRepository { self }
+        var incidents: any IncidentRepository { self }
+        var caseFiles: any CaseFileRepository { self }
 
         func nextNumber(in sequence: String) async throws -> Int {
             lock.withLock {
@@ -180,7 +221,7 @@ public actor InMemoryReportStore: ReportStore {
             }
         }
 
-        func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
+        func totals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
             lock.withLock {
                 let items = state.evidence.filter { $0.reportID == report }
                 return (items.count, items.reduce(0) { $0 + $1.size })
@@ -204,8 +245,45 @@ public actor InMemoryReportStore: ReportStore {
             lock.withLock { state.incidents.append(incident) }
         }
 
+        func update(_ incident: Incident) async throws {
+            lock.withLock {
+                if let index = state.incidents.firstIndex(where: { $0.id == incident.id }) {
+                    state.incidents[index] = incident
+                }
+            }
+        }
+
         func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws {
             lock.withLock { state.incidentOfReport[report] = incident }
+        }
+
+        func lock(_ reference: CaseFileReference) async throws -> CaseFile? {
+            lock.withLock { state.caseFiles.first { $0.reference == reference } }
+        }
+
+        func insert(_ caseFile: CaseFile) async throws {
+            lock.withLock { state.caseFiles.append(caseFile) }
+        }
+
+        func update(_ caseFile: CaseFile) async throws {
+            lock.withLock {
+                if let index = state.caseFiles.firstIndex(where: { $0.id == caseFile.id }) {
+                    state.caseFiles[index] = caseFile
+                }
+            }
+        }
+
+        func insert(_ part: CaseFilePart) async throws {
+            lock.withLock { state.parts.append(part) }
+        }
+
+        func update(_ part: CaseFilePart) async throws {
+            lock.withLock {
+                if let index = state.parts.firstIndex(where: { $0.id == part.id }) {
+                    state.parts[index].body = part.body
+                    state.parts[index].sealed = part.sealed
+                }
+            }
         }
 
         func append(_ event: CustodyEvent) async throws -> CustodyReceipt {
@@ -215,6 +293,36 @@ public actor InMemoryReportStore: ReportStore {
                 return CustodyReceipt(index: Int64(state.custody.count - 1), entryHash: event.contentHash)
             }
         }
+    }
+}
+
+/// A case file store whose reads of `stale` answer with it, as they would have just before another change (a
+/// supervisor closing it); units of work reach the real store.
+public struct StaleCaseFileReads: CaseFileStore {
+    public let store: any CaseFileStore
+    public let stale: CaseFile
+
+    public init(store: any CaseFileStore, stale: CaseFile) {
+        self.store = store
+        self.stale = stale
+    }
+
+    public func caseFile(reference: CaseFileReference) async throws -> CaseFile? {
+        reference == stale.reference ? stale : try await store.caseFile(reference: reference)
+    }
+
+    public func caseFiles(of incident: Identifier<Incident>) async throws -> [CaseFile] {
+        try await store.caseFiles(of: incident)
+    }
+
+    public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
+        try await store.parts(of: caseFile)
+    }
+
+    public func transaction<Result: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) async throws -> Result)
+        async throws -> Result
+    {
+        try await store.transaction(work)
     }
 }
 

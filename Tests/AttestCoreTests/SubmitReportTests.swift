@@ -116,8 +116,8 @@ struct SubmitReportTests {
         let receipt = try await submitReport(store).execute(.init(submission: .minimal()))
         let id = await store.state.reports[0].id
         try await store.transaction { unit in
-            try await unit.setStatus(.screening, of: id)
-            try await unit.setStatus(.needsInfo, of: id)
+            try await unit.reports.setStatus(.screening, of: id)
+            try await unit.reports.setStatus(.needsInfo, of: id)
         }
         let add = AddSupplement(store: store, clock: clock, random: SeededRandom(seed: 2), limits: ReportLimits())
         let (message, custody) = try await add.execute(

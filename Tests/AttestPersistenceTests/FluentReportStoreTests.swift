@@ -112,7 +112,7 @@ struct FluentReportStoreTests {
             await #expect(throws: Boom.self) {
                 try await services.store.transaction { unit in
                     let number = try await unit.nextNumber(in: "report-2026")
-                    try await unit.insert(
+                    try await unit.reports.insert(
                         PreparedReport(
                             Report(
                                 id: Identifier(UUID()), reference: ReportReference(year: 2026, number: number),
@@ -208,7 +208,7 @@ struct FluentReportStoreTests {
                                 CustodyEvent(
                                     kind: .recordChanged, occurredAt: Date(), actor: "system",
                                     recordID: "status:\(round)", contentHash: "00"))
-                            try await unit.setStatus(.screening, of: firstID)
+                            try await unit.reports.setStatus(.screening, of: firstID)
                         }
                         return nil
                     }

@@ -15,8 +15,8 @@ struct RowWriterTests {
 
     /// A unit of work that forces its batch onto a Fluent transaction (on the SQLite writer's connection, `flush`
     /// throws and the unit is run again on Fluent; on PostgreSQL it always is).
-    static func onFluent(_ unit: any ReportUnitOfWork) async throws {
-        try await (unit as! FluentReportUnitOfWork).batch.flush()
+    static func onFluent(_ unit: any UnitOfWork) async throws {
+        try await (unit as! FluentUnitOfWork).batch.flush()
     }
 
     @Test(
@@ -50,10 +50,10 @@ struct RowWriterTests {
                     id: Identifier(UUID()), reportID: report.id, author: .staff, body: "Pregunta \(offset) ñ",
                     createdAt: Date(timeIntervalSince1970: 1_790_000_000.25), contentHash: "ab")
             }
-            try await store.transaction { unit in try await unit.insert(messages[0]) }
+            try await store.transaction { unit in try await unit.reports.insert(messages[0]) }
             try await store.transaction { unit in
                 try await Self.onFluent(unit)
-                try await unit.insert(messages[1])
+                try await unit.reports.insert(messages[1])
             }
             for (message, report) in zip(messages, [first, second]) {
                 #expect(try await store.messages(of: report.id) == [message])
@@ -89,7 +89,7 @@ struct RowWriterTests {
             let taken = ThreadMessage(
                 id: Identifier(UUID()), reportID: report.id, author: .staff, body: "first", createdAt: Date(),
                 contentHash: "00")
-            try await store.transaction { unit in try await unit.insert(taken) }
+            try await store.transaction { unit in try await unit.reports.insert(taken) }
             let before = try #require(await store.groupCommitStatistics())
 
             // A unit holds the committer while the others queue up: they form the next batch together.
@@ -110,7 +110,7 @@ struct RowWriterTests {
                                 // when the batch's rows are written.
                                 var message = taken
                                 if index != 5 { message.id = Identifier(UUID()) }
-                                try await unit.insert(message)
+                                try await unit.reports.insert(message)
                                 return receipt
                             }
                             return (index, receipt.index)
@@ -275,7 +275,7 @@ struct FluentingStore: ReportStore {
 
     func prepare(_ report: Report) throws -> PreparedReport { try store.prepare(report) }
 
-    func transaction<Result: Sendable>(_ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result)
+    func transaction<Result: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) async throws -> Result)
         async throws -> Result
     {
         try await store.transaction { unit in
@@ -291,6 +291,9 @@ struct FluentingStore: ReportStore {
     func countReports(samples: Bool) async throws -> Int { try await store.countReports(samples: samples) }
     func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem] {
         try await store.evidence(of: report)
+    }
+    func evidenceItem(id: Identifier<EvidenceItem>) async throws -> EvidenceItem? {
+        try await store.evidenceItem(id: id)
     }
     func incident(reference: IncidentReference) async throws -> Incident? {
         try await store.incident(reference: reference)

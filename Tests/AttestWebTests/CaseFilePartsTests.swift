@@ -22,8 +22,7 @@ extension TestHarness {
         let incident = try await AcceptReport(
             store: services.store, clock: clock, random: SeededRandom(), jurisdiction: services.jurisdiction
         ).execute(reference: receipt.reference, into: .newIncident, actor: supervisor)
-        return try await services.store.openCaseFile(
-            for: incident, year: 2026, id: Identifier(UUID()), at: clock.now().wholeSeconds, actor: supervisor.actorID)
+        return try await services.openCaseFile.execute(for: incident, actor: supervisor)
     }
 
     /// A new staff member of `role`: how they sign in, and their account.
@@ -424,17 +423,21 @@ struct CaseFilePartsTests {
                 _ = try await move.execute(caseFile.reference, to: next, outcome: nil, actor: supervisor)
             }
             _ = try await move.execute(caseFile.reference, to: .closed, outcome: .referred, actor: supervisor)
-            // What EditCaseFile would write had its check run just before the close: the store refuses it.
-            let late = CaseFilePart(
-                id: Identifier(UUID()), caseFile: caseFile.reference, body: .note(CaseNote(text: "After the close")),
-                sealed: nil, author: supervisor.actorID, createdAt: harness.clock.now().wholeSeconds)
+            // EditCaseFile's first check reads the case file as it was before the close (as it would had the
+            // close come just after the check): the unit of work that writes refuses the edit all the same.
+            var editor = harness.caseFileEditor(seed: 13)
+            editor.store = StaleCaseFileReads(store: services.store, stale: caseFile)
             await #expect(throws: CaseFileEditError.caseFileClosed) {
-                _ = try await services.store.add(late, at: harness.clock.now(), actor: supervisor.actorID)
+                _ = try await editor.add(
+                    .note(CaseNote(text: "After the close")), to: caseFile.reference, actor: supervisor)
             }
-            var changed = note
-            changed.body = .note(CaseNote(text: "Changed after the close"))
             await #expect(throws: CaseFileEditError.caseFileClosed) {
-                try await services.store.save(changed, at: harness.clock.now(), actor: supervisor.actorID)
+                _ = try await editor.update(note.id, of: caseFile.reference, actor: supervisor) { part in
+                    part.body = .note(CaseNote(text: "Changed after the close"))
+                }
+            }
+            await #expect(throws: CaseFileEditError.caseFileClosed) {
+                try await editor.assign(caseFile.reference, to: supervisor.id, actor: supervisor)
             }
             let stored = try await harness.storedParts()
             #expect(stored.count == 1 && stored[0].body.contains("Before the close"), "\(stored)")
@@ -494,8 +497,7 @@ struct CaseFilePartsTests {
             let incident = try await AcceptReport(
                 store: services.store, clock: harness.clock, random: SeededRandom(), jurisdiction: services.jurisdiction
             ).execute(reference: receipt.reference, into: .newIncident, actor: supervisor)
-            let caseFile = try await services.store.openCaseFile(
-                for: incident, year: 2026, id: Identifier(UUID()), at: harness.clock.now(), actor: supervisor.actorID)
+            let caseFile = try await services.openCaseFile.execute(for: incident, actor: supervisor)
             var browser = Browser(harness.app)
             _ = try await browser.signIn(login, clock: harness.clock)
             let path = "/staff/case-files/\(caseFile.reference)"

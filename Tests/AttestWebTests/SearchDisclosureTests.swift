@@ -109,11 +109,10 @@ struct SearchDisclosureTests {
                     sealed = try Self.sealed(kind, word: word)
                     planted.append(Planted(word: word, permission: sealedPermission, field: "\(kind.rawValue).sealed"))
                 }
-                _ = try await services.store.add(
-                    CaseFilePart(
-                        id: Identifier(UUID()), caseFile: caseFile.reference, body: body, sealed: sealed,
-                        author: supervisor.actorID, createdAt: now),
-                    at: now, actor: supervisor.actorID)
+                let part = CaseFilePart(
+                    id: Identifier(UUID()), caseFile: caseFile.reference, body: body, sealed: sealed,
+                    author: supervisor.actorID, createdAt: now)
+                try await services.store.transaction { unit in try await unit.caseFiles.insert(part) }
             }
             #expect(planted.contains { $0.field == "subject.identityReason" })
             var submission = ReportSubmission.minimal(narrative: "Agents stopped a car near zqvisiblereport.")
@@ -242,7 +241,7 @@ struct SearchDisclosureTests {
             let incidentID = try #require(caseFile.incidents.first)
             var incident = try #require(try await services.store.incident(id: incidentID))
             incident.operation = "Operation Trellisvane"
-            try await services.store.update(incident, actor: supervisor.actorID, at: harness.clock.now())
+            try await services.store.transaction { [incident] unit in try await unit.incidents.update(incident) }
             let note = try await harness.caseFileEditor(seed: 5).add(
                 .note(CaseNote(text: "Trellisvane footage requested")), to: caseFile.reference, actor: supervisor)
             let narratedReport = try #require(try await services.store.report(reference: narrated.reference))

@@ -103,11 +103,11 @@ struct SearchTests {
             // An incident's place, operation and summary are searchable, and the index follows their changes.
             var incident = try #require(try await services.store.incident(id: incidentID))
             incident.operation = "Operation Quillfeather"
-            try await services.store.update(incident, actor: "staff:test", at: harness.clock.now())
+            try await services.store.transaction { [incident] unit in try await unit.incidents.update(incident) }
             page = try await results("quillfeather", as: &browser)
             #expect(page.contains(incident.reference.description))
             incident.operation = "Operation Other"
-            try await services.store.update(incident, actor: "staff:test", at: harness.clock.now())
+            try await services.store.transaction { [incident] unit in try await unit.incidents.update(incident) }
             page = try await results("quillfeather", as: &browser)
             #expect(!page.contains(incident.reference.description), "the index follows an update")
 

@@ -1,24 +1,78 @@
 import Foundation
 
-/// Case files. Every change is written with its `record.changed` custody entry, in one transaction.
-public protocol CaseFileStore: Sendable {
-    /// Opens a case file for an incident: the next `CF-YYYY-NNNNNN`, status open.
-    func openCaseFile(for incident: Incident, year: Int, id: Identifier<CaseFile>, at time: Date, actor: String)
-        async throws -> CaseFile
+/// Writing case files and their parts, within a unit of work. The use cases add the custody entries.
+public protocol CaseFileRepository: Sendable {
+    /// A case file, read so that it cannot change until this unit commits (a supervisor closing it waits for
+    /// this unit, or this unit for them); nil when there is no such case file. Every change to a case file or
+    /// its parts starts here, so that it is checked against the case file as it is, not as it was read before.
+    func lock(_ reference: CaseFileReference) async throws -> CaseFile?
+    /// Stores a new case file with its incidents.
+    func insert(_ caseFile: CaseFile) async throws
+    /// Saves a case file's status, outcome, assignee and checklist.
+    func update(_ caseFile: CaseFile) async throws
+    /// Stores a new part, after the case file's other parts.
+    func insert(_ part: CaseFilePart) async throws
+    /// Saves a part's body and sealed personal data.
+    func update(_ part: CaseFilePart) async throws
+}
+
+/// Reading case files; writing goes through a unit of work (`CaseFileRepository`).
+public protocol CaseFileStore: Transactional {
     func caseFile(reference: CaseFileReference) async throws -> CaseFile?
     /// The case files an incident belongs to.
     func caseFiles(of incident: Identifier<Incident>) async throws -> [CaseFile]
-    /// Saves a changed case file with its `record.changed` entry.
-    func save(_ caseFile: CaseFile, at time: Date, actor: String) async throws
     /// The parts of a case file (subjects, persons, allegations, notes, tasks, timeline events), oldest first,
     /// with their sealed personal data opened.
     func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart]
-    /// Adds a part with its `record.changed` entry; a subject gets the next `SA-` number.
-    func add(_ part: CaseFilePart, at time: Date, actor: String) async throws -> CaseFilePart
-    /// Saves a changed part with its `record.changed` entry.
-    func save(_ part: CaseFilePart, at time: Date, actor: String) async throws
-    /// Records that a staff member viewed a record (`record.viewed`).
-    func recordView(of recordID: String, contentHash: String, at time: Date, actor: String) async throws
+}
+
+extension CaseFile {
+    /// The `record.changed` entry of this case file as it now is.
+    func changedEvent(at time: Date, actor: String) -> CustodyEvent {
+        CustodyEvent(kind: .recordChanged, occurredAt: time, actor: actor, recordID: recordID, contentHash: contentHash)
+    }
+}
+
+extension CaseFilePart {
+    /// The `record.changed` entry of this part as it now is.
+    func changedEvent(at time: Date, actor: String) -> CustodyEvent {
+        CustodyEvent(kind: .recordChanged, occurredAt: time, actor: actor, recordID: recordID, contentHash: contentHash)
+    }
+}
+
+/// Opening a case file for an incident: the next `CF-YYYY-NNNNNN` of the jurisdiction's year, status open, with
+/// its `record.changed` entry.
+public struct OpenCaseFile: Sendable {
+    public var store: any CaseFileStore
+    public var jurisdiction: Jurisdiction
+    public var clock: any Clock
+    public var random: any RandomSource
+
+    public init(store: any CaseFileStore, jurisdiction: Jurisdiction, clock: any Clock, random: any RandomSource) {
+        self.store = store
+        self.jurisdiction = jurisdiction
+        self.clock = clock
+        self.random = random
+    }
+
+    public func execute(for incident: Incident, actor: StaffAccount) async throws -> CaseFile {
+        guard StaffPolicy.allows(actor.role, .manageCaseFiles) else { throw StaffError.forbidden }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = jurisdiction.timeZone
+        let now = clock.now().wholeSeconds
+        let year = calendar.component(.year, from: now)
+        let id = Identifier<CaseFile>(random.uuid())
+        let actorID = actor.actorID
+        return try await store.transaction { unit in
+            let number = try await unit.nextNumber(in: "case-file-\(year)")
+            let caseFile = CaseFile(
+                id: id, reference: CaseFileReference(year: year, number: number), incidents: [incident.id],
+                openedAt: now)
+            try await unit.caseFiles.insert(caseFile)
+            _ = try await unit.custodyLog.append(caseFile.changedEvent(at: now, actor: actorID))
+            return caseFile
+        }
+    }
 }
 
 /// Moving a case file through its workflow; closing, returning from review and reopening are a supervisor's.
@@ -35,12 +89,18 @@ public struct MoveCaseFile: Sendable {
         _ reference: CaseFileReference, to next: CaseFileStatus, outcome: CaseFileOutcome?, actor: StaffAccount
     ) async throws -> CaseFile {
         guard StaffPolicy.allows(actor.role, .manageCaseFiles) else { throw StaffError.forbidden }
-        guard var caseFile = try await store.caseFile(reference: reference) else {
-            throw CaseFileStatus.Error.noSuchCaseFile
+        let role = actor.role
+        let actorID = actor.actorID
+        let now = clock.now().wholeSeconds
+        return try await store.transaction { unit in
+            guard var caseFile = try await unit.caseFiles.lock(reference) else {
+                throw CaseFileStatus.Error.noSuchCaseFile
+            }
+            caseFile.status = try caseFile.status.moving(to: next, by: role, outcome: outcome)
+            caseFile.outcome = next == .closed ? outcome : nil
+            try await unit.caseFiles.update(caseFile)
+            _ = try await unit.custodyLog.append(caseFile.changedEvent(at: now, actor: actorID))
+            return caseFile
         }
-        caseFile.status = try caseFile.status.moving(to: next, by: actor.role, outcome: outcome)
-        caseFile.outcome = next == .closed ? outcome : nil
-        try await store.save(caseFile, at: clock.now().wholeSeconds, actor: actor.actorID)
-        return caseFile
     }
 }

@@ -26,13 +26,13 @@ public enum CaseFileEditError: Error, Equatable, Sendable {
 /// refuses every change (`CaseFileEditError.caseFileClosed`) until a supervisor reopens it.
 public struct EditCaseFile: Sendable {
     public var store: any CaseFileStore
-    public var staff: any StaffStore
+    public var staff: any StaffDirectory
     public var jurisdiction: Jurisdiction
     public var clock: any Clock
     public var random: any RandomSource
 
     public init(
-        store: any CaseFileStore, staff: any StaffStore, jurisdiction: Jurisdiction, clock: any Clock,
+        store: any CaseFileStore, staff: any StaffDirectory, jurisdiction: Jurisdiction, clock: any Clock,
         random: any RandomSource
     ) {
         self.store = store
@@ -42,23 +42,31 @@ public struct EditCaseFile: Sendable {
         self.random = random
     }
 
-    /// The case file an edit changes, after the checks every edit shares: the role may manage case files, and
-    /// the case file exists and accepts edits.
-    private func caseFile(_ reference: CaseFileReference, actor: StaffAccount) async throws -> CaseFile {
+    /// The checks every edit makes first: the role may manage case files, and the case file exists and accepts
+    /// edits (checked again in the edit's unit of work, see `openCaseFile`).
+    private func authorise(_ reference: CaseFileReference, actor: StaffAccount) async throws {
         guard StaffPolicy.allows(actor.role, .manageCaseFiles) else { throw StaffError.forbidden }
         guard let caseFile = try await store.caseFile(reference: reference) else {
             throw CaseFileEditError.noSuchCaseFile
         }
         guard caseFile.status.acceptsEdits else { throw CaseFileEditError.caseFileClosed }
+    }
+
+    /// The case file an edit changes, locked in the edit's unit of work: it exists and accepts edits.
+    private static func openCaseFile(_ reference: CaseFileReference, in unit: any UnitOfWork) async throws
+        -> CaseFile
+    {
+        guard let caseFile = try await unit.caseFiles.lock(reference) else { throw CaseFileEditError.noSuchCaseFile }
+        guard caseFile.status.acceptsEdits else { throw CaseFileEditError.caseFileClosed }
         return caseFile
     }
 
-    /// Adds a new part to a case file.
+    /// Adds a new part to a case file, with its `record.changed` entry; a subject gets the next `SA-` number.
     @discardableResult
     public func add(
         _ body: CaseFilePartBody, sealed: String? = nil, to reference: CaseFileReference, actor: StaffAccount
     ) async throws -> CaseFilePart {
-        _ = try await caseFile(reference, actor: actor)
+        try await authorise(reference, actor: actor)
         if case .allegation(let allegation) = body {
             try check(allegation, among: try await store.parts(of: reference))
         }
@@ -68,7 +76,16 @@ public struct EditCaseFile: Sendable {
         let part = CaseFilePart(
             id: Identifier(random.uuid()), caseFile: reference, body: body, sealed: sealed, author: actor.actorID,
             createdAt: clock.now().wholeSeconds)
-        return try await store.add(part, at: part.createdAt, actor: actor.actorID)
+        return try await store.transaction { [part] unit in
+            var part = part
+            _ = try await Self.openCaseFile(reference, in: unit)
+            if part.body.kind == .subject {
+                part.number = try await unit.nextNumber(in: "subject-agent")
+            }
+            try await unit.caseFiles.insert(part)
+            _ = try await unit.custodyLog.append(part.changedEvent(at: part.createdAt, actor: part.author))
+            return part
+        }
     }
 
     /// Changes a part. `change` gets the current part and returns the new one; the rules are checked on it.
@@ -77,7 +94,7 @@ public struct EditCaseFile: Sendable {
         _ id: Identifier<CaseFilePart>, of reference: CaseFileReference, actor: StaffAccount,
         change: (inout CaseFilePart) throws -> Void
     ) async throws -> CaseFilePart {
-        _ = try await caseFile(reference, actor: actor)
+        try await authorise(reference, actor: actor)
         let parts = try await store.parts(of: reference)
         guard var part = parts.first(where: { $0.id == id }) else {
             throw CaseFileEditError.noSuchPart
@@ -104,10 +121,15 @@ public struct EditCaseFile: Sendable {
             if let assignee = new.assignee, assignee != old.assignee { try await checkAssignee(Identifier(assignee)) }
         default: break
         }
-        if part != before {
-            try await store.save(part, at: clock.now().wholeSeconds, actor: actor.actorID)
+        guard part != before else { return part }
+        let now = clock.now().wholeSeconds
+        let actorID = actor.actorID
+        return try await store.transaction { [part] unit in
+            _ = try await Self.openCaseFile(reference, in: unit)
+            try await unit.caseFiles.update(part)
+            _ = try await unit.custodyLog.append(part.changedEvent(at: now, actor: actorID))
+            return part
         }
-        return part
     }
 
     /// Attaches a subject agent's real identity: a supervisor's act, with a reason kept beside it.
@@ -147,21 +169,33 @@ public struct EditCaseFile: Sendable {
     public func assign(_ reference: CaseFileReference, to assignee: Identifier<StaffAccount>?, actor: StaffAccount)
         async throws
     {
-        var caseFile = try await caseFile(reference, actor: actor)
+        try await authorise(reference, actor: actor)
         if let assignee { try await checkAssignee(assignee) }
-        guard caseFile.assignee != assignee else { return }
-        caseFile.assignee = assignee
-        try await store.save(caseFile, at: clock.now().wholeSeconds, actor: actor.actorID)
+        try await change(reference, actor: actor) { $0.assignee = assignee }
     }
 
     /// Records the executive order's checklist.
     public func fill(_ checklist: ExecutiveOrderChecklist, of reference: CaseFileReference, actor: StaffAccount)
         async throws
     {
-        var caseFile = try await caseFile(reference, actor: actor)
-        guard caseFile.checklist != checklist else { return }
-        caseFile.checklist = checklist
-        try await store.save(caseFile, at: clock.now().wholeSeconds, actor: actor.actorID)
+        try await authorise(reference, actor: actor)
+        try await change(reference, actor: actor) { $0.checklist = checklist }
+    }
+
+    /// Changes the case file itself, as locked in the unit of work; nothing is written when nothing changed.
+    private func change(
+        _ reference: CaseFileReference, actor: StaffAccount, _ change: @escaping @Sendable (inout CaseFile) -> Void
+    ) async throws {
+        let now = clock.now().wholeSeconds
+        let actorID = actor.actorID
+        _ = try await store.transaction { unit in
+            var caseFile = try await Self.openCaseFile(reference, in: unit)
+            let before = caseFile
+            change(&caseFile)
+            guard caseFile != before else { return }
+            try await unit.caseFiles.update(caseFile)
+            _ = try await unit.custodyLog.append(caseFile.changedEvent(at: now, actor: actorID))
+        }
     }
 
     /// An allegation names a category of the jurisdiction and subjects and persons among the case file's `parts`.

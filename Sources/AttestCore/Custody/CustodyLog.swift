@@ -79,7 +79,7 @@ public struct CustodyReceipt: Equatable, Sendable {
 }
 
 /// The custody log port: an append-only, tamper-evident record of every event that touches a record.
-/// An implementation obtained from a `ReportUnitOfWork` appends inside that unit's transaction, so that
+/// An implementation obtained from a `UnitOfWork` appends inside that unit's transaction, so that
 /// no record exists without its entry and no entry without its record.
 public protocol CustodyLog: Sendable {
     /// Appends `event` and returns where it landed.

@@ -40,6 +40,17 @@ public struct AttachedEvidence: Equatable, Sendable {
     }
 }
 
+/// Writing evidence, within a unit of work.
+public protocol EvidenceRepository: Sendable {
+    /// How many files, and how many bytes, are attached to a report.
+    func totals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64)
+    /// Marks a completed, unattached, unexpired upload as attached to `report` and returns it; throws
+    /// `EvidenceError` otherwise.
+    func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload
+    /// Stores a new evidence item.
+    func insert(_ evidence: EvidenceItem) async throws
+}
+
 /// Attaches completed uploads to a report inside a unit of work: each becomes an evidence item with its
 /// `evidence.ingested` entry, in the same transaction, within the report's file and byte limits.
 public enum EvidenceAttachment {
@@ -48,19 +59,19 @@ public enum EvidenceAttachment {
 
     public static func attach(
         _ uploadIDs: [String], to report: Identifier<Report>, actor: String, limits: EvidenceLimits,
-        random: any RandomSource, in unit: any ReportUnitOfWork
+        random: any RandomSource, in unit: any UnitOfWork
     ) async throws -> [AttachedEvidence] {
         var seen = Set<String>()
         let unique = uploadIDs.filter { seen.insert($0).inserted }
         guard !unique.isEmpty else { return [] }
-        let existing = try await unit.evidenceTotals(of: report)
+        let existing = try await unit.evidence.totals(of: report)
         guard unique.count <= maxUploadsPerRequest, existing.count + unique.count <= limits.filesPerReportMax else {
             throw EvidenceError.tooManyFiles(limit: limits.filesPerReportMax)
         }
         var bytes = existing.bytes
         var attached: [AttachedEvidence] = []
         for id in unique {
-            let upload = try await unit.claimUpload(id, for: report)
+            let upload = try await unit.evidence.claimUpload(id, for: report)
             bytes += upload.size
             guard bytes <= limits.totalBytesPerReportMax else {
                 throw EvidenceError.reportTooLarge(limit: limits.totalBytesPerReportMax)
@@ -71,7 +82,7 @@ public enum EvidenceAttachment {
                 size: upload.size, mediaType: upload.mediaType, source: upload.source, receivedAt: upload.completedAt,
                 senderSHA256: upload.senderSHA256
             )
-            try await unit.insert(item)
+            try await unit.evidence.insert(item)
             let custody = try await unit.custodyLog.append(item.ingestedEvent(actor: actor))
             attached.append(AttachedEvidence(item: item, custody: custody))
         }

@@ -57,14 +57,14 @@ public struct AcceptReport: Sendable {
                     windowStart: report.content.occurrence.start, windowEnd: report.content.occurrence.end,
                     place: report.content.location.description, communityArea: report.content.location.area,
                     operation: nil, summary: nil, openedAt: now)
-                try await unit.insert(incident)
+                try await unit.incidents.insert(incident)
                 _ = try await unit.custodyLog.append(
                     CustodyEvent(
                         kind: .recordChanged, occurredAt: now, actor: actorID, recordID: incident.recordID,
                         contentHash: incident.contentHash))
             }
-            try await unit.setStatus(next, of: report.id)
-            try await unit.link(report.id, to: incident.id)
+            try await unit.reports.setStatus(next, of: report.id)
+            try await unit.incidents.link(report.id, to: incident.id)
             _ = try await unit.custodyLog.append(
                 CustodyEvent(
                     kind: .recordChanged, occurredAt: now, actor: actorID, recordID: "report:\(reference)",

@@ -53,3 +53,55 @@ public struct Incident: Equatable, Sendable {
             ]))
     }
 }
+
+/// Writing incidents, within a unit of work.
+public protocol IncidentRepository: Sendable {
+    /// Stores a new incident.
+    func insert(_ incident: Incident) async throws
+    /// Saves an incident's place, operation and summary.
+    func update(_ incident: Incident) async throws
+    /// Links a report to an incident (a report belongs to at most one).
+    func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws
+}
+
+/// Staff describe an incident: its place, the operation it belongs to and a summary, checked against the
+/// report limits, saved with a `record.changed` entry.
+public struct EditIncident: Sendable {
+    /// Longest operation name, in characters.
+    public static let operationMaxCharacters = 200
+
+    public var store: any ReportStore
+    public var limits: ReportLimits
+    public var clock: any Clock
+
+    public init(store: any ReportStore, limits: ReportLimits, clock: any Clock) {
+        self.store = store
+        self.limits = limits
+        self.clock = clock
+    }
+
+    /// Changes `incident` as the form says.
+    public func execute(_ incident: Incident, form: some FormFields, actor: StaffAccount) async throws -> Incident {
+        guard StaffPolicy.allows(actor.role, .manageIncidents) else { throw StaffError.forbidden }
+        var incident = incident
+        var issues: [ValidationIssue] = []
+        incident.place = TextRules.check(
+            form["place"], field: "place", maxCharacters: limits.locationMaxCharacters, into: &issues)
+        incident.operation = TextRules.check(
+            form["operation"], field: "operation", maxCharacters: Self.operationMaxCharacters, into: &issues)
+        incident.summary = TextRules.check(
+            form["summary"], field: "summary", maxCharacters: limits.narrativeMaxCharacters, multiline: true,
+            into: &issues)
+        guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+        let now = clock.now().wholeSeconds
+        let actorID = actor.actorID
+        return try await store.transaction { [incident] unit in
+            try await unit.incidents.update(incident)
+            _ = try await unit.custodyLog.append(
+                CustodyEvent(
+                    kind: .recordChanged, occurredAt: now, actor: actorID, recordID: incident.recordID,
+                    contentHash: incident.contentHash))
+            return incident
+        }
+    }
+}

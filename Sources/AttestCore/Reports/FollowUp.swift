@@ -92,9 +92,9 @@ public struct AddSupplement: Sendable {
         )
         let status = report.status
         return try await store.transaction { unit in
-            try await unit.insert(message)
+            try await unit.reports.insert(message)
             if status == .needsInfo {
-                try await unit.setStatus(try status.moving(to: .screening), of: report.id)
+                try await unit.reports.setStatus(try status.moving(to: .screening), of: report.id)
             }
             let custody = try await unit.custodyLog.append(
                 CustodyEvent(

@@ -1,43 +1,22 @@
 import Foundation
 
-/// The changes one use case makes, applied atomically: all of them, custody entries included, or none.
-public protocol ReportUnitOfWork: Sendable {
-    /// The next number in the named sequence (1, 2, 3, …), e.g. `report-2026` for references.
-    func nextNumber(in sequence: String) async throws -> Int
+/// Writing reports and their threads, within a unit of work.
+public protocol ReportRepository: Sendable {
     /// Stores a new report (prepared by `ReportStore.prepare`).
     func insert(_ report: PreparedReport) async throws
     /// Stores a new thread message.
     func insert(_ message: ThreadMessage) async throws
     /// Changes a report's triage status.
     func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws
-    /// The custody log, appending within this unit of work.
-    var custodyLog: any CustodyLog { get }
-    /// How many files, and how many bytes, are attached to a report.
-    func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64)
-    /// Marks a completed, unattached, unexpired upload as attached to `report` and returns it; throws
-    /// `EvidenceError` otherwise.
-    func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload
-    /// Stores a new evidence item.
-    func insert(_ evidence: EvidenceItem) async throws
-    /// Stores a new incident.
-    func insert(_ incident: Incident) async throws
-    /// Links a report to an incident (a report belongs to at most one).
-    func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws
 }
 
 /// Reports, their threads and their custody entries.
-public protocol ReportStore: Sendable {
+public protocol ReportStore: Transactional {
     /// Does, before the transaction, what storing a new report needs that its number does not change: sealing
     /// its contact details, deriving what search and suggestions index. Transactions may be serial (SQLite has
     /// one writer); this runs in each request, in parallel. `report`'s reference is replaced in the transaction
     /// (`PreparedReport.numbered`). The default prepares nothing.
     func prepare(_ report: Report) throws -> PreparedReport
-    /// Runs `work` in one transaction: committed when it returns, rolled back when it throws. An
-    /// implementation may run `work` again after rolling it back (a batch retried unit by unit), so `work`
-    /// must act only through the unit of work it is given.
-    func transaction<Result: Sendable>(
-        _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
-    ) async throws -> Result
     /// The report with `reference`, contact details decrypted, or nil.
     func report(reference: ReportReference) async throws -> Report?
     /// The thread of a report, oldest first.
@@ -46,6 +25,8 @@ public protocol ReportStore: Sendable {
     func countReports(samples: Bool) async throws -> Int
     /// The evidence attached to a report, oldest first.
     func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem]
+    /// One evidence item, or nil.
+    func evidenceItem(id: Identifier<EvidenceItem>) async throws -> EvidenceItem?
     /// The incident with `reference`, or nil.
     func incident(reference: IncidentReference) async throws -> Incident?
     /// The incident a report belongs to, if any.

@@ -73,7 +73,7 @@ public struct SubmitReport: Sendable {
             ))
         return try await store.transaction { unit in
             let reference = ReportReference(year: year, number: try await unit.nextNumber(in: "report-\(year)"))
-            try await unit.insert(prepared.numbered(reference))
+            try await unit.reports.insert(prepared.numbered(reference))
             let custody = try await unit.custodyLog.append(
                 CustodyEvent(
                     kind: .reportReceived, occurredAt: now, actor: "public", recordID: "report:\(reference)",

@@ -128,9 +128,3 @@ public struct SearchHit: Equatable, Sendable {
 public protocol SearchIndex: Sendable {
     func search(_ query: SearchQuery, kinds: Set<SearchKind>, limit: Int) async throws -> [SearchHit]
 }
-
-/// Where reads by staff are recorded.
-public protocol RecordViewLog: Sendable {
-    /// Appends one `record.viewed` entry per record, all in one transaction.
-    func recordViews(of records: [ViewedRecord], at time: Date, actor: String) async throws
-}

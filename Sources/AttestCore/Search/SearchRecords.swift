@@ -6,13 +6,11 @@ import Foundation
 /// none of them, nor anywhere else.
 public struct SearchRecords: Sendable {
     public var index: any SearchIndex
-    public var views: any RecordViewLog
-    public var clock: any Clock
+    public var views: RecordViews
 
-    public init(index: any SearchIndex, views: any RecordViewLog, clock: any Clock) {
+    public init(index: any SearchIndex, views: RecordViews) {
         self.index = index
         self.views = views
-        self.clock = clock
     }
 
     /// Searches `kinds` (those the role may not read are left out) and records what the results show.
@@ -22,11 +20,7 @@ public struct SearchRecords: Sendable {
         guard StaffPolicy.allows(actor.role, .search) else { throw StaffError.forbidden }
         let readable = kinds.filter { StaffPolicy.allows(actor.role, $0.permission) }
         let hits = try await index.search(query, kinds: readable, limit: limit).filter { $0.source != nil }
-        var seen = Set<ViewedRecord>()
-        let shown = hits.compactMap(\.source).filter { seen.insert($0).inserted }
-        if !shown.isEmpty {
-            try await views.recordViews(of: shown, at: clock.now().wholeSeconds, actor: actor.actorID)
-        }
+        try await views.execute(hits.compactMap(\.source), actor: actor)
         return hits
     }
 }

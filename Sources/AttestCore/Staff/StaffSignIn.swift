@@ -35,10 +35,14 @@ public struct StaffSession: Equatable, Sendable {
 /// Staff accounts, setup links, sessions and approval requests. Every change to an account goes through
 /// `staffTransaction`, together with the custody entry that records it; sign-in counters change only through the
 /// single conditional statements below, so concurrent requests cannot both pass a check.
-public protocol StaffStore: Sendable {
+/// Looking staff up by id: what use cases outside staff administration need of accounts.
+public protocol StaffDirectory: Sendable {
+    func account(id: Identifier<StaffAccount>) async throws -> StaffAccount?
+}
+
+public protocol StaffStore: StaffDirectory {
     /// The account with this (lower-case) e-mail address, or nil.
     func account(email: String) async throws -> StaffAccount?
-    func account(id: Identifier<StaffAccount>) async throws -> StaffAccount?
     /// Every account, by e-mail address.
     func accounts() async throws -> [StaffAccount]
     /// The valid (unexpired, unused) setup link with this token hash, or nil.

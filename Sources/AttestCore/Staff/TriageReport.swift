@@ -54,9 +54,9 @@ public struct TriageReport: Sendable {
         let reference = input.reference
         let question = message
         try await store.transaction { unit in
-            try await unit.setStatus(next, of: report.id)
+            try await unit.reports.setStatus(next, of: report.id)
             if let message = question {
-                try await unit.insert(message)
+                try await unit.reports.insert(message)
                 _ = try await unit.custodyLog.append(
                     CustodyEvent(
                         kind: .recordChanged, occurredAt: now, actor: actor,

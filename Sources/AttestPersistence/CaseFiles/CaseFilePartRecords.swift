@@ -103,56 +103,6 @@ extension FluentReportStore {
             .map { try part(from: $0) }
     }
 
-    public func add(_ part: CaseFilePart, at time: Date, actor: String) async throws -> CaseFilePart {
-        let cipher = self.cipher
-        return try await unitOfWork { unit in
-            try await Self.requireOpen(part.caseFile, in: unit)
-            var part = part
-            if part.body.kind == .subject {
-                part.number = try await unit.nextNumber(in: "subject-agent")
-            }
-            let position = Int64(try await unit.nextNumber(in: "case-file-part"))
-            try await unit.connection().insert(into: "case_file_parts")
-                .model(try Self.row(of: part, position: position, cipher: cipher)).run()
-            _ = try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: part.recordID,
-                    contentHash: part.contentHash))
-            return part
-        }
-    }
-
-    /// Refuses a change to a part of a closed case file, inside the writing transaction: `EditCaseFile` checked
-    /// before, but a supervisor may have closed the case file since. On SQLite the transaction holds the write
-    /// lock; on PostgreSQL `FOR UPDATE` waits for a closing transaction and then reads what it committed.
-    static func requireOpen(_ reference: CaseFileReference, in unit: FluentReportUnitOfWork) async throws {
-        struct Row: Decodable { var status: String }
-        let sql = try await unit.connection()
-        let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
-        let query: SQLQueryString = "SELECT status FROM case_files WHERE reference = \(bind: reference.description)"
-        guard let row = try await sql.raw(query + SQLQueryString(lock)).first(decoding: Row.self) else {
-            throw CaseFileEditError.noSuchCaseFile
-        }
-        guard CaseFileStatus(rawValue: row.status)?.acceptsEdits != false else {
-            throw CaseFileEditError.caseFileClosed
-        }
-    }
-
-    public func save(_ part: CaseFilePart, at time: Date, actor: String) async throws {
-        let row = try Self.row(of: part, position: 0, cipher: cipher)
-        _ = try await unitOfWork { unit in
-            try await Self.requireOpen(part.caseFile, in: unit)
-            try await unit.connection().update("case_file_parts")
-                .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))
-                .set("search_text", to: SQLBind(row.search_text))
-                .where("id", .equal, SQLBind(row.id)).run()
-            return try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: part.recordID,
-                    contentHash: part.contentHash))
-        }
-    }
-
     /// Re-seals every case file part's personal data under `cipher`'s active key (key rotation).
     func reencryptCaseFileParts(with cipher: ContactCipher, on sql: any SQLDatabase) async throws -> Int {
         struct Sealed: Decodable {

@@ -51,7 +51,7 @@ extension FluentReportStore: CaseFileStore {
             opened_at: caseFile.openedAt)
     }
 
-    func caseFile(from row: CaseFileRow) async throws -> CaseFile {
+    static func caseFile(from row: CaseFileRow, on sql: any SQLDatabase) async throws -> CaseFile {
         guard let reference = CaseFileReference(row.reference), let status = CaseFileStatus(rawValue: row.status),
             let checklist = try? JSONDecoder().decode(ExecutiveOrderChecklist.self, from: Data(row.checklist_json.utf8))
         else { throw PersistenceError.corruptRow("case_files \(row.id)") }
@@ -69,32 +69,12 @@ extension FluentReportStore: CaseFileStore {
         return caseFile
     }
 
-    public func openCaseFile(for incident: Incident, year: Int, id: Identifier<CaseFile>, at time: Date, actor: String)
-        async throws -> CaseFile
-    {
-        return try await unitOfWork { unit in
-            let number = try await unit.nextNumber(in: "case-file-\(year)")
-            let caseFile = CaseFile(
-                id: id, reference: CaseFileReference(year: year, number: number), incidents: [incident.id],
-                openedAt: time)
-            let sql = try await unit.connection()
-            try await sql.insert(into: "case_files").model(try Self.row(of: caseFile)).run()
-            try await sql.insert(into: "case_file_incidents").columns("case_file_id", "incident_id")
-                .values(SQLBind(id.rawValue), SQLBind(incident.id.rawValue)).run()
-            _ = try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: caseFile.recordID,
-                    contentHash: caseFile.contentHash))
-            return caseFile
-        }
-    }
-
     public func caseFile(reference: CaseFileReference) async throws -> CaseFile? {
         guard
             let row = try await sql.select().column("*").from("case_files")
                 .where("reference", .equal, SQLBind(reference.description)).first(decoding: CaseFileRow.self)
         else { return nil }
-        return try await caseFile(from: row)
+        return try await Self.caseFile(from: row, on: sql)
     }
 
     public func caseFiles(of incident: Identifier<Incident>) async throws -> [CaseFile] {
@@ -106,29 +86,54 @@ extension FluentReportStore: CaseFileStore {
             if let row = try await sql.select().column("*").from("case_files").where("id", .equal, SQLBind(id))
                 .first(decoding: CaseFileRow.self)
             {
-                result.append(try await caseFile(from: row))
+                result.append(try await Self.caseFile(from: row, on: sql))
             }
         }
         return result.sorted { $0.openedAt < $1.openedAt }
     }
+}
 
-    public func save(_ caseFile: CaseFile, at time: Date, actor: String) async throws {
-        let row = try Self.row(of: caseFile)
-        _ = try await unitOfWork { unit in
-            try await unit.connection().update("case_files").set(model: row)
-                .where("id", .equal, SQLBind(row.id)).run()
-            return try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: caseFile.recordID,
-                    contentHash: caseFile.contentHash))
+/// Case files and their parts, written in a unit of work.
+struct FluentCaseFileRepository: CaseFileRepository {
+    let unit: FluentUnitOfWork
+
+    /// On SQLite the unit's transaction holds the write lock; on PostgreSQL `FOR UPDATE` waits for a transaction
+    /// changing the case file and then reads what it committed.
+    func lock(_ reference: CaseFileReference) async throws -> CaseFile? {
+        let sql = try await unit.connection()
+        let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+        let query: SQLQueryString = "SELECT * FROM case_files WHERE reference = \(bind: reference.description)"
+        guard let row = try await sql.raw(query + SQLQueryString(lock)).first(decoding: CaseFileRow.self) else {
+            return nil
+        }
+        return try await FluentReportStore.caseFile(from: row, on: sql)
+    }
+
+    func insert(_ caseFile: CaseFile) async throws {
+        let sql = try await unit.connection()
+        try await sql.insert(into: "case_files").model(try FluentReportStore.row(of: caseFile)).run()
+        for incident in caseFile.incidents {
+            try await sql.insert(into: "case_file_incidents").columns("case_file_id", "incident_id")
+                .values(SQLBind(caseFile.id.rawValue), SQLBind(incident.rawValue)).run()
         }
     }
 
-    public func recordView(of recordID: String, contentHash: String, at time: Date, actor: String) async throws {
-        _ = try await transaction { unit in
-            try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordViewed, occurredAt: time, actor: actor, recordID: recordID, contentHash: contentHash))
-        }
+    func update(_ caseFile: CaseFile) async throws {
+        let row = try FluentReportStore.row(of: caseFile)
+        try await unit.connection().update("case_files").set(model: row).where("id", .equal, SQLBind(row.id)).run()
+    }
+
+    func insert(_ part: CaseFilePart) async throws {
+        let position = Int64(try await unit.nextNumber(in: "case-file-part"))
+        try await unit.connection().insert(into: "case_file_parts")
+            .model(try FluentReportStore.row(of: part, position: position, cipher: unit.cipher)).run()
+    }
+
+    func update(_ part: CaseFilePart) async throws {
+        let row = try FluentReportStore.row(of: part, position: 0, cipher: unit.cipher)
+        try await unit.connection().update("case_file_parts")
+            .set("body_json", to: SQLBind(row.body_json)).set("sealed", to: SQLBind(row.sealed))
+            .set("search_text", to: SQLBind(row.search_text))
+            .where("id", .equal, SQLBind(row.id)).run()
     }
 }

@@ -221,20 +221,23 @@ extension FluentReportStore {
     }
 }
 
-extension FluentReportUnitOfWork {
-    func evidenceTotals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
+/// Evidence items and the uploads they claim, written in a unit of work.
+struct FluentEvidenceRepository: EvidenceRepository {
+    let unit: FluentUnitOfWork
+
+    func totals(of report: Identifier<Report>) async throws -> (count: Int, bytes: Int64) {
         struct Row: Decodable {
             var count: Int64
             var bytes: Int64?
         }
-        let row = try await connection().raw(
+        let row = try await unit.connection().raw(
             "SELECT COUNT(*) AS count, SUM(size) AS bytes FROM evidence WHERE report_id = \(bind: report.rawValue)"
         ).first(decoding: Row.self)
         return (Int(row?.count ?? 0), row?.bytes ?? 0)
     }
 
     func claimUpload(_ id: String, for report: Identifier<Report>) async throws -> CompletedUpload {
-        let sql = try await connection()
+        let sql = try await unit.connection()
         // Conditional on the state, so two requests (or processes) can never attach one upload twice: the
         // second finds no `complete` row once the first has committed.
         let claimed = try await sql.raw(
@@ -261,7 +264,7 @@ extension FluentReportUnitOfWork {
     }
 
     func insert(_ evidence: EvidenceItem) async throws {
-        try await connection().insert(into: "evidence")
+        try await unit.connection().insert(into: "evidence")
             .columns(
                 "id", "report_id", "upload_id", "sha256", "sha512", "size", "media_type", "source", "received_at",
                 "sender_sha256"

@@ -145,29 +145,22 @@ extension FluentReportStore {
     }
 }
 
-extension FluentReportUnitOfWork {
+/// Incidents and their reports, written in a unit of work.
+struct FluentIncidentRepository: IncidentRepository {
+    let unit: FluentUnitOfWork
+
     func insert(_ incident: Incident) async throws {
-        try await connection().insert(into: "incidents").model(IncidentRow(incident)).run()
+        try await unit.connection().insert(into: "incidents").model(IncidentRow(incident)).run()
+    }
+
+    func update(_ incident: Incident) async throws {
+        let row = IncidentRow(incident)
+        try await unit.connection().update("incidents").set(model: row).where("id", .equal, SQLBind(row.id)).run()
     }
 
     func link(_ report: Identifier<Report>, to incident: Identifier<Incident>) async throws {
-        try await connection().insert(into: "incident_reports").columns("report_id", "incident_id")
+        try await unit.connection().insert(into: "incident_reports").columns("report_id", "incident_id")
             .values(SQLBind(report.rawValue), SQLBind(incident.rawValue)).run()
-    }
-}
-
-extension FluentReportStore {
-    /// Saves an incident's edited fields with its `record.changed` entry, in one transaction.
-    public func update(_ incident: Incident, actor: String, at time: Date) async throws {
-        let row = IncidentRow(incident)
-        _ = try await unitOfWork { unit in
-            try await unit.connection().update("incidents").set(model: row)
-                .where("id", .equal, SQLBind(row.id)).run()
-            return try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .recordChanged, occurredAt: time, actor: actor, recordID: incident.recordID,
-                    contentHash: incident.contentHash))
-        }
     }
 }
 

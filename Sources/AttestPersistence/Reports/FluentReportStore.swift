@@ -88,25 +88,25 @@ public struct FluentReportStore: ReportStore {
     }
 
     public func transaction<Result: Sendable>(
-        _ work: @escaping @Sendable (any ReportUnitOfWork) async throws -> Result
+        _ work: @escaping @Sendable (any UnitOfWork) async throws -> Result
     ) async throws -> Result {
         try await unitOfWork { try await work($0) }
     }
 
     /// Runs `work` in the group committer's next batch with this store's unit of work (see `transaction`).
     func unitOfWork<Result: Sendable>(
-        _ work: @escaping @Sendable (FluentReportUnitOfWork) async throws -> Result
+        _ work: @escaping @Sendable (FluentUnitOfWork) async throws -> Result
     ) async throws -> Result {
         let cipher = self.cipher
         let random = self.random
         let value = try await committer.submit { database, batch in
-            try await work(FluentReportUnitOfWork(database: database, cipher: cipher, random: random, batch: batch))
+            try await work(FluentUnitOfWork(database: database, cipher: cipher, random: random, batch: batch))
         }
         // The committer is type-erased; it hands back exactly what `work` returned.
         return value as! Result
     }
 
-    /// Runs `work` in a write transaction on its connection (`FluentReportUnitOfWork.connection`), after
+    /// Runs `work` in a write transaction on its connection (`FluentUnitOfWork.connection`), after
     /// everything batched before it is written.
     func write<Result: Sendable>(_ work: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws
         -> Result
@@ -217,7 +217,9 @@ final class CipherBox: @unchecked Sendable {
     }
 }
 
-struct FluentReportUnitOfWork: ReportUnitOfWork {
+/// A unit of work on Fluent: one per unit the group committer runs. Each feature's repository writes through it:
+/// new rows into the batch (`RowBatch`), anything else on `connection()`.
+struct FluentUnitOfWork: UnitOfWork {
     let database: any Database
     let cipher: ContactCipher
     let random: any RandomSource
@@ -225,31 +227,13 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
     let batch: RowBatch
 
     var custodyLog: any CustodyLog { MerkleCustodyLog(random: random, batch: batch) }
+    var reports: any ReportRepository { FluentReportRepository(unit: self) }
+    var evidence: any EvidenceRepository { FluentEvidenceRepository(unit: self) }
+    var incidents: any IncidentRepository { FluentIncidentRepository(unit: self) }
+    var caseFiles: any CaseFileRepository { FluentCaseFileRepository(unit: self) }
 
     func nextNumber(in sequence: String) async throws -> Int {
         Int(try await batch.next(sequence, first: 1))
-    }
-
-    // New rows go to the batch rather than through `Model.create`: Fluent enumerates a model's properties by
-    // reflection on every create, which cost more than the rest of a submission together (measured with
-    // perf under wrk).
-    func insert(_ prepared: PreparedReport) async throws {
-        var rows = try (prepared.stored as? ReportRows) ?? ReportRows(prepared.report, cipher: cipher)
-        rows.number(prepared.report.reference)
-        batch.add(.reports, [rows.report])
-        batch.add(.identifiers, rows.identifiers)
-        batch.add(.searchDocuments, [rows.searchDocument])
-    }
-
-    func insert(_ message: ThreadMessage) async throws {
-        batch.add(
-            .messages,
-            [
-                [
-                    .uuid(message.id.rawValue), .uuid(message.reportID.rawValue), .text(message.author.rawValue),
-                    .text(message.body), .date(message.createdAt), .text(message.contentHash),
-                ]
-            ])
     }
 
     /// The unit's connection for statements of its own: every row the batch holds is written first, so what
@@ -259,9 +243,36 @@ struct FluentReportUnitOfWork: ReportUnitOfWork {
         try await batch.flush()
         return database as! any SQLDatabase
     }
+}
+
+/// Reports and their threads, written in a unit of work.
+struct FluentReportRepository: ReportRepository {
+    let unit: FluentUnitOfWork
+
+    // New rows go to the batch rather than through `Model.create`: Fluent enumerates a model's properties by
+    // reflection on every create, which cost more than the rest of a submission together (measured with
+    // perf under wrk).
+    func insert(_ prepared: PreparedReport) async throws {
+        var rows = try (prepared.stored as? ReportRows) ?? ReportRows(prepared.report, cipher: unit.cipher)
+        rows.number(prepared.report.reference)
+        unit.batch.add(.reports, [rows.report])
+        unit.batch.add(.identifiers, rows.identifiers)
+        unit.batch.add(.searchDocuments, [rows.searchDocument])
+    }
+
+    func insert(_ message: ThreadMessage) async throws {
+        unit.batch.add(
+            .messages,
+            [
+                [
+                    .uuid(message.id.rawValue), .uuid(message.reportID.rawValue), .text(message.author.rawValue),
+                    .text(message.body), .date(message.createdAt), .text(message.contentHash),
+                ]
+            ])
+    }
 
     func setStatus(_ status: TriageStatus, of report: Identifier<Report>) async throws {
-        try await connection().update(ReportRecord.schema).set("status", to: SQLBind(status.rawValue))
+        try await unit.connection().update(ReportRecord.schema).set("status", to: SQLBind(status.rawValue))
             .where("id", .equal, SQLBind(report.rawValue)).run()
     }
 }

@@ -382,8 +382,8 @@ extension FluentReportStore: StaffStore {
 
 /// A staff transaction: the report unit of work's database and custody log.
 struct FluentStaffUnitOfWork: StaffUnitOfWork {
-    let unit: FluentReportUnitOfWork
-    /// The unit's connection, everything batched before written (`FluentReportUnitOfWork.connection`).
+    let unit: FluentUnitOfWork
+    /// The unit's connection, everything batched before written (`FluentUnitOfWork.connection`).
     let sql: any SQLDatabase
     let cipher: ContactCipher
 

@@ -92,6 +92,26 @@ public final class AttestServices: Sendable {
         AddEvidence(store: store, random: random, limits: configuration.evidence)
     }
 
+    public var openCaseFile: OpenCaseFile {
+        OpenCaseFile(store: store, jurisdiction: jurisdiction, clock: clock, random: random)
+    }
+
+    public var moveCaseFile: MoveCaseFile { MoveCaseFile(store: store, clock: clock) }
+
+    /// Every case file edit goes through it (parts, assignment, checklist).
+    public var editCaseFile: EditCaseFile {
+        EditCaseFile(store: store, staff: store, jurisdiction: jurisdiction, clock: clock, random: random)
+    }
+
+    public var editIncident: EditIncident {
+        EditIncident(store: store, limits: configuration.limits, clock: clock)
+    }
+
+    public var downloadEvidence: DownloadEvidence { DownloadEvidence(store: store, clock: clock) }
+
+    /// Records what staff read (`record.viewed`), before it is shown.
+    public var recordViews: RecordViews { RecordViews(store: store, clock: clock) }
+
     public var addSupplement: AddSupplement {
         AddSupplement(store: store, clock: clock, random: random, limits: configuration.limits)
     }

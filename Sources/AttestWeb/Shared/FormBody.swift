@@ -1,3 +1,4 @@
+import AttestCore
 import Vapor
 
 /// A parsed `application/x-www-form-urlencoded` body: every value of every name, as sent.
@@ -5,7 +6,7 @@ import Vapor
 /// Parsed here rather than with Vapor's decoder so that the rules are exact: bytes must be valid UTF-8
 /// after percent-decoding (otherwise the whole body is refused, nothing is guessed), repeated names keep
 /// every value, and nothing is coerced.
-struct FormBody {
+struct FormBody: FormFields {
     private(set) var values: [String: [String]] = [:]
 
     /// Why a body could not be read.

@@ -7,10 +7,6 @@ import Vapor
 /// Every change is a `record.changed` custody entry; a refused change re-renders the page with its reason and
 /// stores nothing.
 struct CaseFilePartsController: RouteCollection {
-    /// Longest free text of a part field, in characters.
-    static let shortText = 200
-    static let longText = 5_000
-
     func boot(routes: any RoutesBuilder) throws {
         let files = routes.grouped("staff", "case-files", ":reference")
         files.staff(.POST, "assignee", permission: .manageCaseFiles, use: assign)
@@ -23,14 +19,6 @@ struct CaseFilePartsController: RouteCollection {
         files.staff(.POST, "tasks", permission: .manageCaseFiles, use: addTask)
         files.staff(.POST, "tasks", ":part", "done", permission: .manageCaseFiles, use: completeTask)
         files.staff(.POST, "events", permission: .manageCaseFiles, use: addEvent)
-    }
-
-    /// The use case every case file edit goes through (parts, assignment, checklist).
-    func editor(_ request: Request) -> EditCaseFile {
-        let services = request.attest
-        return EditCaseFile(
-            store: services.store, staff: services.store, jurisdiction: services.jurisdiction, clock: services.clock,
-            random: services.random)
     }
 
     private static func reference(_ request: Request) throws -> CaseFileReference {
@@ -47,17 +35,18 @@ struct CaseFilePartsController: RouteCollection {
         return Identifier(uuid)
     }
 
-    /// Runs a change and goes back to the case file; a refusal shows the page again with its reason.
+    /// Parses the form (`CaseFileInput`), runs one change (`EditCaseFile`) and goes back to the case file; a
+    /// refusal shows the page again with its reason.
     private func change(
         _ request: Request, staff: SignedInStaff, anchor: String,
-        _ work: (FormBody, CaseFileReference, inout [ValidationIssue]) async throws -> Void
+        _ work: (FormBody, CaseFileInput, EditCaseFile, CaseFileReference) async throws -> Void
     ) async throws -> Response {
         let form = try StaffController.form(request)
         let reference = try Self.reference(request)
-        let mapping = ErrorMapping(catalogs: request.attest.catalogs, language: request.language)
-        var issues: [ValidationIssue] = []
+        let services = request.attest
+        let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         do {
-            try await work(form, reference, &issues)
+            try await work(form, CaseFileInput(jurisdiction: services.jurisdiction), services.editCaseFile, reference)
         } catch let error as CaseFileEditError {
             let description = mapping.describe(error)
             return try await CaseFilesController().render(
@@ -71,181 +60,64 @@ struct CaseFilePartsController: RouteCollection {
         return request.redirect(to: "\(Paths.staffCaseFiles)/\(reference)#\(anchor)", redirectType: .normal)
     }
 
-    private static func text(
-        _ form: FormBody, _ name: String, max: Int = shortText, required: Bool = false,
-        into issues: inout [ValidationIssue]
-    ) -> String? {
-        TextRules.check(
-            form[name], field: name, maxCharacters: max, multiline: max > shortText, required: required,
-            into: &issues)
-    }
-
-    private static func choice<Value: RawRepresentable>(
-        _ form: FormBody, _ name: String, default fallback: Value, into issues: inout [ValidationIssue]
-    ) -> Value where Value.RawValue == String {
-        optionalChoice(form, name, into: &issues) ?? fallback
-    }
-
-    private static func optionalChoice<Value: RawRepresentable>(
-        _ form: FormBody, _ name: String, into issues: inout [ValidationIssue]
-    ) -> Value? where Value.RawValue == String {
-        guard let raw = form[name], !raw.isEmpty else { return nil }
-        guard let value = Value(rawValue: raw) else {
-            issues.append(ValidationIssue(name, .unknownValue(raw)))
-            return nil
-        }
-        return value
-    }
-
-    private static func staffID(_ form: FormBody, _ name: String, into issues: inout [ValidationIssue])
-        -> Identifier<StaffAccount>?
-    {
-        guard let raw = form[name], !raw.isEmpty else { return nil }
-        guard let uuid = UUID(uuidString: raw) else {
-            issues.append(ValidationIssue(name, .unknownValue(raw)))
-            return nil
-        }
-        return Identifier(uuid)
-    }
-
     func assign(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "assignment") { form, reference, issues in
-            let assignee = Self.staffID(form, "assignee", into: &issues)
-            guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
-            try await editor(request).assign(reference, to: assignee, actor: staff.account)
+        try await change(request, staff: staff, anchor: "assignment") { form, input, editor, reference in
+            try await editor.assign(reference, to: try input.assignee(form), actor: staff.account)
         }
     }
 
     func addSubject(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "subjects") { form, reference, issues in
-            var subject = SubjectAgent()
-            if let agency = form["agency"], !agency.isEmpty {
-                if request.attest.jurisdiction.hasAgency(agency) {
-                    subject.agency = agency
-                } else {
-                    issues.append(ValidationIssue("agency", .unknownValue(agency)))
-                }
-            }
-            subject.vestText = Self.text(form, "vest_text", into: &issues)
-            subject.nameTape = Self.text(form, "name_tape", into: &issues)
-            subject.badge = Self.text(form, "badge", into: &issues)
-            subject.unitPatch = Self.text(form, "unit_patch", into: &issues)
-            subject.plate = Self.text(form, "plate", into: &issues)
-            subject.vehicle = Self.text(form, "vehicle", into: &issues)
-            subject.masked = Self.optionalChoice(form, "masked", into: &issues)
-            subject.plainClothes = Self.choice(form, "plain_clothes", default: .unknown, into: &issues)
-            subject.bodyCamera = Self.choice(form, "body_camera", default: .unknown, into: &issues)
-            subject.isSupervisor = Self.choice(form, "is_supervisor", default: .unknown, into: &issues)
-            subject.credentialCheck = Self.text(form, "credential_check", max: Self.longText, into: &issues)
-            guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
-            try await editor(request).add(.subject(subject), to: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "subjects") { form, input, editor, reference in
+            try await editor.add(.subject(try input.subject(form)), to: reference, actor: staff.account)
         }
     }
 
     func attachIdentity(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "subjects") { form, reference, issues in
-            let identity = Self.text(form, "identity", required: true, into: &issues)
-            let reason = Self.text(form, "reason", max: Self.longText, required: true, into: &issues)
-            guard issues.isEmpty, let identity, let reason else { throw ValidationFailure(issues: issues) }
-            try await editor(request).attachIdentity(
-                identity, reason: reason, to: try Self.partID(request), of: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "subjects") { form, input, editor, reference in
+            let given = try input.identity(form)
+            try await editor.attachIdentity(
+                given.identity, reason: given.reason, to: try Self.partID(request), of: reference,
+                actor: staff.account)
         }
     }
 
     func addPerson(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "persons") { form, reference, issues in
-            let label = Self.text(form, "label", required: true, into: &issues)
-            let role: PersonRole = Self.choice(form, "role", default: .other, into: &issues)
-            let description = Self.text(form, "description", max: Self.longText, into: &issues)
-            let report = Self.text(form, "report", into: &issues)
-            if let report, ReportReference(report) == nil { issues.append(ValidationIssue("report", .malformed)) }
-            let contact = ContactDetails(
-                name: Self.text(form, "contact_name", into: &issues),
-                phone: Self.text(form, "contact_phone", into: &issues),
-                email: Self.text(form, "contact_email", into: &issues))
-            guard issues.isEmpty, let label else { throw ValidationFailure(issues: issues) }
-            var person = InvolvedPerson(label: label, role: role)
-            person.description = description
-            person.report = report.flatMap(ReportReference.init)?.description
-            let hasContact = contact.name != nil || contact.phone != nil || contact.email != nil
-            person.hasContact = hasContact
-            let sealed = hasContact ? String(decoding: try CanonicalJSON.encode(contact), as: UTF8.self) : nil
-            try await editor(request).add(.person(person), sealed: sealed, to: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "persons") { form, input, editor, reference in
+            let given = try input.person(form)
+            try await editor.add(.person(given.person), sealed: given.sealed, to: reference, actor: staff.account)
         }
     }
 
     func addAllegation(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "allegations") { form, reference, issues in
-            let category = form["category"] ?? ""
-            var allegation = Allegation(category: category)
-            for raw in form.all("subjects") {
-                if let code = SubjectAgentCode(raw) {
-                    allegation.subjects.append(code.number)
-                } else {
-                    issues.append(ValidationIssue("subjects", .unknownValue(raw)))
-                }
-            }
-            for raw in form.all("persons") {
-                if let uuid = UUID(uuidString: raw) {
-                    allegation.persons.append(uuid)
-                } else {
-                    issues.append(ValidationIssue("persons", .unknownValue(raw)))
-                }
-            }
-            allegation.summary = Self.text(form, "summary", max: Self.longText, into: &issues)
-            allegation.warrantShown = Self.choice(form, "warrant_shown", default: .unknown, into: &issues)
-            allegation.warrantKind = Self.choice(form, "warrant_kind", default: .unknown, into: &issues)
-            allegation.consentToEntry = Self.choice(form, "consent_to_entry", default: .unknown, into: &issues)
-            allegation.statedPurpose = Self.text(form, "stated_purpose", max: Self.longText, into: &issues)
-            allegation.recommendedFinding = Self.choice(form, "recommended_finding", default: .open, into: &issues)
-            guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
-            try await editor(request).add(.allegation(allegation), to: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "allegations") { form, input, editor, reference in
+            try await editor.add(.allegation(try input.allegation(form)), to: reference, actor: staff.account)
         }
     }
 
     func decideFinding(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "allegations") { form, reference, issues in
-            let finding: Finding? = Self.optionalChoice(form, "final_finding", into: &issues)
-            let standard: StandardOfProof? = Self.optionalChoice(form, "standard_of_proof", into: &issues)
-            if finding == nil, issues.isEmpty { issues.append(ValidationIssue("final_finding", .required)) }
-            if standard == nil, issues.isEmpty { issues.append(ValidationIssue("standard_of_proof", .required)) }
-            guard issues.isEmpty, let finding, let standard else { throw ValidationFailure(issues: issues) }
-            try await editor(request).decide(
-                finding, standard: standard, on: try Self.partID(request), of: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "allegations") { form, input, editor, reference in
+            let given = try input.finding(form)
+            try await editor.decide(
+                given.finding, standard: given.standard, on: try Self.partID(request), of: reference,
+                actor: staff.account)
         }
     }
 
     func addNote(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "notes") { form, reference, issues in
-            let text = Self.text(form, "note", max: Self.longText, required: true, into: &issues)
-            guard issues.isEmpty, let text else { throw ValidationFailure(issues: issues) }
-            try await editor(request).add(.note(CaseNote(text: text)), to: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "notes") { form, input, editor, reference in
+            try await editor.add(.note(try input.note(form)), to: reference, actor: staff.account)
         }
     }
 
     func addTask(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "tasks") { form, reference, issues in
-            let title = Self.text(form, "title", required: true, into: &issues)
-            let assignee = Self.staffID(form, "assignee", into: &issues)
-            var due: String?
-            if let raw = form["due"], !raw.isEmpty {
-                switch RFC3339.parseDate(raw) {
-                case .value: due = raw
-                case .malformed: issues.append(ValidationIssue("due", .malformed))
-                case .impossible: issues.append(ValidationIssue("due", .impossibleDate))
-                }
-            }
-            guard issues.isEmpty, let title else { throw ValidationFailure(issues: issues) }
-            var task = CaseTask(title: title)
-            task.assignee = assignee?.rawValue
-            task.due = due
-            try await editor(request).add(.task(task), to: reference, actor: staff.account)
+        try await change(request, staff: staff, anchor: "tasks") { form, input, editor, reference in
+            try await editor.add(.task(try input.task(form)), to: reference, actor: staff.account)
         }
     }
 
     func completeTask(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "tasks") { _, reference, _ in
-            try await editor(request).update(try Self.partID(request), of: reference, actor: staff.account) { part in
+        try await change(request, staff: staff, anchor: "tasks") { _, _, editor, reference in
+            try await editor.update(try Self.partID(request), of: reference, actor: staff.account) { part in
                 guard case .task(var task) = part.body else { throw CaseFileEditError.noSuchPart }
                 task.isDone = true
                 part.body = .task(task)
@@ -254,27 +126,9 @@ struct CaseFilePartsController: RouteCollection {
     }
 
     func addEvent(request: Request, staff: SignedInStaff) async throws -> Response {
-        try await change(request, staff: staff, anchor: "timeline") { form, reference, issues in
-            let services = request.attest
-            let text = Self.text(form, "event_text", max: Self.longText, required: true, into: &issues)
-            var occurredAt: Date?
-            switch (RFC3339.parseDate(form["event_date"] ?? ""), RFC3339.parseTime(form["event_time"] ?? "")) {
-            case (.value(let date), .value(let time)):
-                occurredAt = RFC3339.instant(date: date, time: time, in: services.jurisdiction.timeZone)
-                if occurredAt == nil { issues.append(ValidationIssue("event_date", .impossibleDate)) }
-            case (.impossible, _), (_, .impossible):
-                issues.append(ValidationIssue("event_date", .impossibleDate))
-            default:
-                issues.append(
-                    ValidationIssue("event_date", (form["event_date"] ?? "").isEmpty ? .required : .malformed))
-            }
-            if let occurredAt, occurredAt > services.clock.now().addingTimeInterval(300) {
-                issues.append(ValidationIssue("event_date", .inFuture))
-            }
-            guard issues.isEmpty, let text, let occurredAt else { throw ValidationFailure(issues: issues) }
-            try await editor(request).add(
-                .event(TimelineEvent(occurredAt: occurredAt.wholeSeconds, text: text)), to: reference,
-                actor: staff.account)
+        try await change(request, staff: staff, anchor: "timeline") { form, input, editor, reference in
+            let event = try input.event(form, now: request.attest.clock.now())
+            try await editor.add(.event(event), to: reference, actor: staff.account)
         }
     }
 }

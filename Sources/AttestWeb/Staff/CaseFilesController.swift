@@ -20,12 +20,7 @@ struct CaseFilesController: RouteCollection {
         guard let text = request.parameters.get("reference"), let reference = IncidentReference(text),
             let incident = try await services.store.incident(reference: reference)
         else { throw Abort(.notFound) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = services.jurisdiction.timeZone
-        let now = services.clock.now().wholeSeconds
-        let caseFile = try await services.store.openCaseFile(
-            for: incident, year: calendar.component(.year, from: now), id: Identifier(services.random.uuid()), at: now,
-            actor: staff.account.actorID)
+        let caseFile = try await services.openCaseFile.execute(for: incident, actor: staff.account)
         return request.redirect(to: "\(Paths.staffCaseFiles)/\(caseFile.reference)", redirectType: .normal)
     }
 
@@ -74,9 +69,8 @@ struct CaseFilesController: RouteCollection {
         guard let caseFile = try await services.store.caseFile(reference: try reference(request)) else {
             throw Abort(.notFound)
         }
-        try await services.store.recordView(
-            of: caseFile.recordID, contentHash: caseFile.contentHash, at: services.clock.now().wholeSeconds,
-            actor: staff.account.actorID)
+        try await services.recordViews.execute(
+            recordID: caseFile.recordID, contentHash: caseFile.contentHash, actor: staff.account)
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         var incidents: [CaseFileContent.Option] = []
         var incidentRecords: [Incident] = []
@@ -121,19 +115,16 @@ struct CaseFilesController: RouteCollection {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let reference = try reference(request)
-        guard let next = CaseFileStatus(rawValue: form["status"] ?? "") else {
-            return try await render(
-                request, staff: staff, error: mapping.text("error_bad_request"), status: .unprocessableEntity)
-        }
-        let outcomeText = form["outcome"] ?? ""
-        let outcome = outcomeText.isEmpty ? nil : CaseFileOutcome(rawValue: outcomeText)
-        guard outcomeText.isEmpty || outcome != nil else {
+        let move: (next: CaseFileStatus, outcome: CaseFileOutcome?)
+        do {
+            move = try CaseFileInput(jurisdiction: services.jurisdiction).move(form)
+        } catch is ValidationFailure {
             return try await render(
                 request, staff: staff, error: mapping.text("error_bad_request"), status: .unprocessableEntity)
         }
         do {
-            _ = try await MoveCaseFile(store: services.store, clock: services.clock).execute(
-                reference, to: next, outcome: outcome, actor: staff.account)
+            _ = try await services.moveCaseFile.execute(
+                reference, to: move.next, outcome: move.outcome, actor: staff.account)
         } catch let error as CaseFileStatus.Error {
             let description = mapping.describe(error)
             return try await render(request, staff: staff, error: description.message, status: description.status)
@@ -145,29 +136,9 @@ struct CaseFilesController: RouteCollection {
         let form = try StaffController.form(request)
         let services = request.attest
         let reference = try reference(request)
-        func answer(_ name: String) -> Bool? {
-            switch form[name] {
-            case "yes": true
-            case "no": false
-            default: nil
-            }
-        }
-        var issues: [ValidationIssue] = []
-        func text(_ name: String) -> String? {
-            TextRules.check(form[name], field: name, maxCharacters: 500, multiline: true, into: &issues)
-        }
-        var checklist = ExecutiveOrderChecklist()
-        checklist.bodyCameraPreserved = answer("body_camera_preserved")
-        checklist.bodyCameraIDs = text("body_camera_ids")
-        checklist.supervisorIdentificationAttempted = answer("supervisor_identification_attempted")
-        checklist.supervisorIdentificationResult = text("supervisor_identification_result")
-        checklist.emsSummoned = answer("ems_summoned")
-        checklist.emsSummonedAt = text("ems_summoned_at")
-        checklist.aidRendered = answer("aid_rendered")
-        checklist.policeReportNumber = text("police_report_number")
-        guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
+        let checklist = try CaseFileInput(jurisdiction: services.jurisdiction).checklist(form)
         do {
-            try await CaseFilePartsController().editor(request).fill(checklist, of: reference, actor: staff.account)
+            try await services.editCaseFile.fill(checklist, of: reference, actor: staff.account)
         } catch let error as CaseFileEditError {
             let description = ErrorMapping(catalogs: services.catalogs, language: request.language).describe(error)
             return try await render(request, staff: staff, error: description.message, status: description.status)

@@ -49,9 +49,8 @@ struct IncidentsController: RouteCollection {
     func show(request: Request, staff: SignedInStaff) async throws -> Response {
         let services = request.attest
         let incident = try await incident(request)
-        try await services.store.recordView(
-            of: incident.recordID, contentHash: incident.contentHash, at: services.clock.now().wholeSeconds,
-            actor: staff.account.actorID)
+        try await services.recordViews.execute(
+            recordID: incident.recordID, contentHash: incident.contentHash, actor: staff.account)
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let zone = services.jurisdiction.timeZone
         let language = request.language
@@ -88,20 +87,8 @@ struct IncidentsController: RouteCollection {
     func update(request: Request, staff: SignedInStaff) async throws -> Response {
         let form = try StaffController.form(request)
         let services = request.attest
-        var incident = try await incident(request)
-        var issues: [ValidationIssue] = []
-        let limit = services.configuration.limits.locationMaxCharacters
-        incident.place = TextRules.check(
-            form["place"], field: "place", maxCharacters: limit, multiline: false, required: false, into: &issues)
-        incident.operation = TextRules.check(
-            form["operation"], field: "operation", maxCharacters: 200, multiline: false, required: false, into: &issues)
-        incident.summary = TextRules.check(
-            form["summary"], field: "summary", maxCharacters: services.configuration.limits.narrativeMaxCharacters,
-            multiline: true, required: false, into: &issues)
-        guard issues.isEmpty else { throw ValidationFailure(issues: issues) }
-        let now = services.clock.now().wholeSeconds
-        let changed = incident
-        try await services.store.update(changed, actor: staff.account.actorID, at: now)
+        let incident = try await services.editIncident.execute(
+            try await incident(request), form: form, actor: staff.account)
         return request.redirect(to: "\(Paths.staffIncidents)/\(incident.reference)", redirectType: .normal)
     }
 }

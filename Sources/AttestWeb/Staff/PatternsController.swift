@@ -14,16 +14,10 @@ struct PatternsController: RouteCollection {
     func download(request: Request, staff: SignedInStaff) async throws -> Response {
         let services = request.attest
         guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let item = try await services.store.evidenceItem(id: Identifier(id)),
-            let store = services.uploads.blobs as? FileEvidenceStore
+            let store = services.uploads.blobs as? FileEvidenceStore,
+            let (item, url) = try await services.downloadEvidence.execute(
+                Identifier(id), actor: staff.account, open: { try store.url(sha256: $0.sha256) })
         else { throw Abort(.notFound) }
-        let url = try store.url(sha256: item.sha256)
-        _ = try await services.store.transaction { unit in
-            try await unit.custodyLog.append(
-                CustodyEvent(
-                    kind: .exportMade, occurredAt: services.clock.now().wholeSeconds, actor: staff.account.actorID,
-                    recordID: item.recordID, contentHash: item.sha256))
-        }
         let response = try await request.fileio.asyncStreamFile(at: url.path)
         let parts = item.mediaType.split(separator: "/", maxSplits: 1)
         response.headers.contentType =

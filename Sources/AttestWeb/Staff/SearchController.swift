@@ -58,7 +58,7 @@ struct SearchController: RouteCollection {
             do {
                 let query = try SearchQuery(
                     text, limits: .init(maximumLength: services.configuration.searchMaxCharacters))
-                let hits = try await SearchRecords(index: services.search, views: services.store, clock: services.clock)
+                let hits = try await SearchRecords(index: services.search, views: services.recordViews)
                     .execute(query, kinds: kinds, limit: services.configuration.searchResults, actor: staff.account)
                 content.searched = true
                 content.hits = hits.map { hit in

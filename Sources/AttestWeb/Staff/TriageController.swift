@@ -117,9 +117,8 @@ struct TriageController: RouteCollection {
         let services = request.attest
         guard let report = try await services.store.report(reference: reference) else { throw Abort(.notFound) }
         // The view is recorded before anything is shown.
-        try await services.store.recordView(
-            of: "report:\(reference)", contentHash: report.contentHash, at: services.clock.now().wholeSeconds,
-            actor: staff.account.actorID)
+        try await services.recordViews.execute(
+            recordID: "report:\(reference)", contentHash: report.contentHash, actor: staff.account)
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let jurisdiction = services.jurisdiction
         let zone = jurisdiction.timeZone
