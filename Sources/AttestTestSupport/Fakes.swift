@@ -130,8 +130,45 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
         state.evidence.first { $0.id == id }
     }
 
+    public func reports(in statuses: [TriageStatus], limit: Int) async throws -> [Report] {
+        Array(
+            state.reports.filter { statuses.contains($0.status) && !$0.isSample }
+                .sorted { $0.receivedAt > $1.receivedAt }.prefix(limit))
+    }
+
     public func incident(reference: IncidentReference) async throws -> Incident? {
         state.incidents.first { $0.reference == reference }
+    }
+
+    public func incident(id: Identifier<Incident>) async throws -> Incident? {
+        state.incidents.first { $0.id == id }
+    }
+
+    public func incidents(of reports: [Identifier<Report>]) async throws -> [Identifier<Report>: IncidentReference] {
+        var found: [Identifier<Report>: IncidentReference] = [:]
+        for report in reports {
+            if let id = state.incidentOfReport[report], let incident = state.incidents.first(where: { $0.id == id }) {
+                found[report] = incident.reference
+            }
+        }
+        return found
+    }
+
+    /// Every real report: the store may return more candidates than share an identifier; `RelatedReports` decides.
+    public func reports(sharingIdentifiersWith content: ReportContent, limit: Int) async throws
+        -> [RelatedReports.Candidate]
+    {
+        state.reports.filter { !$0.isSample }.prefix(limit).map(RelatedReports.Candidate.init)
+    }
+
+    public func recurringIdentifiers() async throws -> [IdentifierPattern] {
+        Patterns.recurring(
+            state.incidents.map { incident in
+                (
+                    incident.reference,
+                    state.reports.filter { state.incidentOfReport[$0.id] == incident.id }.map(\.content)
+                )
+            })
     }
 
     public func incident(of report: Identifier<Report>) async throws -> Incident? {
@@ -162,6 +199,25 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
 
     public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
         state.parts.filter { $0.caseFile == caseFile }
+    }
+
+    public func incidents(of caseFile: CaseFile) async throws -> [Incident] {
+        state.incidents.filter { caseFile.incidents.contains($0.id) }
+    }
+
+    public func evidence(of caseFile: CaseFile) async throws -> [CaseFileEvidence] {
+        state.reports.filter { report in state.incidentOfReport[report.id].map(caseFile.incidents.contains) == true }
+            .flatMap { report in
+                state.evidence.filter { $0.reportID == report.id }.map { item in
+                    CaseFileEvidence(
+                        report: report.reference, item: item,
+                        history: state.custody.enumerated().filter { $0.element.recordID == item.recordID }.map {
+                            CustodyHistoryEntry(
+                                index: Int64($0.offset), kind: $0.element.kind.rawValue,
+                                time: RFC3339.string(from: $0.element.occurredAt), actor: $0.element.actor)
+                        })
+                }
+            }
     }
 
     /// Makes an upload available for attachment, as the upload server does when its last byte arrives.
@@ -317,6 +373,14 @@ public struct StaleCaseFileReads: CaseFileStore {
 
     public func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart] {
         try await store.parts(of: caseFile)
+    }
+
+    public func incidents(of caseFile: CaseFile) async throws -> [Incident] {
+        try await store.incidents(of: caseFile)
+    }
+
+    public func evidence(of caseFile: CaseFile) async throws -> [CaseFileEvidence] {
+        try await store.evidence(of: caseFile)
     }
 
     public func transaction<Result: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) async throws -> Result)

@@ -63,7 +63,7 @@ public struct TestHarness: Sendable {
 
     /// The number of stored reports (real, not samples).
     public func reportCount() async throws -> Int {
-        try await app.attest.store.countReports(samples: false)
+        try await app.attest.reports.countReports(samples: false)
     }
 
     /// The number of custody log entries.

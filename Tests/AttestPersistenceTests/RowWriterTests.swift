@@ -302,6 +302,19 @@ struct FluentingStore: ReportStore {
     func reports(of incident: Identifier<Incident>) async throws -> [Report] {
         try await store.reports(of: incident)
     }
+    func reports(in statuses: [TriageStatus], limit: Int) async throws -> [Report] {
+        try await store.reports(in: statuses, limit: limit)
+    }
+    func incident(id: Identifier<Incident>) async throws -> Incident? { try await store.incident(id: id) }
+    func incidents(of reports: [Identifier<Report>]) async throws -> [Identifier<Report>: IncidentReference] {
+        try await store.incidents(of: reports)
+    }
+    func reports(sharingIdentifiersWith content: ReportContent, limit: Int) async throws
+        -> [RelatedReports.Candidate]
+    {
+        try await store.reports(sharingIdentifiersWith: content, limit: limit)
+    }
+    func recurringIdentifiers() async throws -> [IdentifierPattern] { try await store.recurringIdentifiers() }
     func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate] {
         try await store.reports(overlapping: window, limit: limit)
     }

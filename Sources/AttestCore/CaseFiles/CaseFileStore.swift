@@ -24,6 +24,74 @@ public protocol CaseFileStore: Transactional {
     /// The parts of a case file (subjects, persons, allegations, notes, tasks, timeline events), oldest first,
     /// with their sealed personal data opened.
     func parts(of caseFile: CaseFileReference) async throws -> [CaseFilePart]
+    /// The incidents a case file investigates, oldest first (one query).
+    func incidents(of caseFile: CaseFile) async throws -> [Incident]
+    /// The evidence of every report of the case file's incidents, oldest first, each item with its custody
+    /// history: a fixed number of queries, however many items.
+    func evidence(of caseFile: CaseFile) async throws -> [CaseFileEvidence]
+}
+
+/// Everything a case file's page shows, read in a fixed number of queries however large the case file is.
+public struct CaseFileRecord: Sendable {
+    public var caseFile: CaseFile
+    public var incidents: [Incident]
+    public var parts: [CaseFilePart]
+    public var evidence: [CaseFileEvidence]
+}
+
+/// Staff read a case file: its `record.viewed` entry is written before anything is returned. What the role may
+/// not see of its parts is the page's to leave out (`CaseFilePart.visible(to:)`).
+public struct ViewCaseFile: Sendable {
+    public var store: any CaseFileStore
+    public var views: RecordViews
+
+    public init(store: any CaseFileStore, views: RecordViews) {
+        self.store = store
+        self.views = views
+    }
+
+    /// The case file and what its page shows, or nil when there is none.
+    public func execute(_ reference: CaseFileReference, actor: StaffAccount) async throws -> CaseFileRecord? {
+        guard StaffPolicy.allows(actor.role, .viewCaseFiles) else { throw StaffError.forbidden }
+        guard let caseFile = try await store.caseFile(reference: reference) else { return nil }
+        try await views.execute(recordID: caseFile.recordID, contentHash: caseFile.contentHash, actor: actor)
+        async let incidents = store.incidents(of: caseFile)
+        async let parts = store.parts(of: reference)
+        async let evidence = store.evidence(of: caseFile)
+        return CaseFileRecord(
+            caseFile: caseFile, incidents: try await incidents, parts: try await parts, evidence: try await evidence)
+    }
+}
+
+/// An evidence item as a case file shows it: the report it came with and every custody entry naming it.
+public struct CaseFileEvidence: Equatable, Sendable {
+    public var report: ReportReference
+    public var item: EvidenceItem
+    /// Oldest first.
+    public var history: [CustodyHistoryEntry]
+
+    public init(report: ReportReference, item: EvidenceItem, history: [CustodyHistoryEntry]) {
+        self.report = report
+        self.item = item
+        self.history = history
+    }
+}
+
+/// One custody entry naming a record, as staff see it in the record's history.
+public struct CustodyHistoryEntry: Equatable, Sendable {
+    public var index: Int64
+    /// `evidence.ingested`, `record.viewed`, …
+    public var kind: String
+    /// RFC 3339, whole seconds.
+    public var time: String
+    public var actor: String
+
+    public init(index: Int64, kind: String, time: String, actor: String) {
+        self.index = index
+        self.kind = kind
+        self.time = time
+        self.actor = actor
+    }
 }
 
 extension CaseFile {

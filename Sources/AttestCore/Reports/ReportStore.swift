@@ -27,8 +27,14 @@ public protocol ReportStore: Transactional {
     func evidence(of report: Identifier<Report>) async throws -> [EvidenceItem]
     /// One evidence item, or nil.
     func evidenceItem(id: Identifier<EvidenceItem>) async throws -> EvidenceItem?
+    /// Real (not sample) reports in `statuses`, newest first, at most `limit`: the triage queue.
+    func reports(in statuses: [TriageStatus], limit: Int) async throws -> [Report]
     /// The incident with `reference`, or nil.
     func incident(reference: IncidentReference) async throws -> Incident?
+    /// The incident with `id`, or nil.
+    func incident(id: Identifier<Incident>) async throws -> Incident?
+    /// The incidents `reports` belong to, in one query (reports in none are left out).
+    func incidents(of reports: [Identifier<Report>]) async throws -> [Identifier<Report>: IncidentReference]
     /// The incident a report belongs to, if any.
     func incident(of report: Identifier<Report>) async throws -> Incident?
     /// The reports of an incident, oldest first.
@@ -36,6 +42,35 @@ public protocol ReportStore: Transactional {
     /// Real (not sample) reports whose time windows overlap `window`, at most `limit`: candidates for
     /// related-report suggestions.
     func reports(overlapping window: ClosedRange<Date>, limit: Int) async throws -> [RelatedReports.Candidate]
+    /// Real reports that may share an observed identifier (plate, badge) with `content`, at most `limit`:
+    /// candidates at any time; `RelatedReports` decides which really share one.
+    func reports(sharingIdentifiersWith content: ReportContent, limit: Int) async throws
+        -> [RelatedReports.Candidate]
+    /// Identifiers that recur across incidents (`Patterns.recurring` over the incidents' reports).
+    func recurringIdentifiers() async throws -> [IdentifierPattern]
+}
+
+/// Reports that may be related to a report, strongest first, each with its reasons: candidates are the reports
+/// in its time window and those sharing an observed identifier at any time (at most `candidateLimit` of each).
+public struct SuggestRelatedReports: Sendable {
+    public var store: any ReportStore
+    public var finder: RelatedReports
+    public var candidateLimit: Int
+
+    public init(store: any ReportStore, finder: RelatedReports, candidateLimit: Int) {
+        self.store = store
+        self.finder = finder
+        self.candidateLimit = candidateLimit
+    }
+
+    public func execute(for report: Report) async throws -> [RelatedReports.Suggestion] {
+        async let window = store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
+        async let sharing = store.reports(sharingIdentifiersWith: report.content, limit: candidateLimit)
+        var candidates = try await window
+        let inWindow = Set(candidates.map(\.id))
+        candidates += try await sharing.filter { !inWindow.contains($0.id) }
+        return finder.suggest(for: report, among: candidates)
+    }
 }
 
 extension ReportStore {

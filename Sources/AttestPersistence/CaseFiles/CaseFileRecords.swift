@@ -78,18 +78,67 @@ extension FluentReportStore: CaseFileStore {
     }
 
     public func caseFiles(of incident: Identifier<Incident>) async throws -> [CaseFile] {
-        struct Link: Decodable { var case_file_id: UUID }
-        let ids = try await sql.select().column("case_file_id").from("case_file_incidents")
-            .where("incident_id", .equal, SQLBind(incident.rawValue)).all(decoding: Link.self).map(\.case_file_id)
+        let sql = self.sql
+        let rows = try await sql.raw(
+            """
+            SELECT c.* FROM case_files c JOIN case_file_incidents l ON l.case_file_id = c.id
+            WHERE l.incident_id = \(bind: incident.rawValue) ORDER BY c.opened_at, c.reference
+            """
+        ).all(decoding: CaseFileRow.self)
         var result: [CaseFile] = []
-        for id in ids {
-            if let row = try await sql.select().column("*").from("case_files").where("id", .equal, SQLBind(id))
-                .first(decoding: CaseFileRow.self)
-            {
-                result.append(try await Self.caseFile(from: row, on: sql))
+        for row in rows { result.append(try await Self.caseFile(from: row, on: sql)) }
+        return result
+    }
+
+    public func incidents(of caseFile: CaseFile) async throws -> [Incident] {
+        guard !caseFile.incidents.isEmpty else { return [] }
+        return try await sql.raw(
+            """
+            SELECT * FROM incidents WHERE id IN (\(binds: caseFile.incidents.map(\.rawValue)))
+            ORDER BY opened_at, reference
+            """
+        ).all(decoding: IncidentRow.self).map { try $0.incident() }
+    }
+
+    public func evidence(of caseFile: CaseFile) async throws -> [CaseFileEvidence] {
+        guard !caseFile.incidents.isEmpty else { return [] }
+        let sql = self.sql
+        let rows = try await sql.raw(
+            """
+            SELECT e.*, r.reference AS report_reference FROM evidence e JOIN reports r ON r.id = e.report_id
+            JOIN incident_reports l ON l.report_id = e.report_id
+            WHERE l.incident_id IN (\(binds: caseFile.incidents.map(\.rawValue)))
+            ORDER BY r.received_at, r.reference, e.received_at, e.id
+            """
+        ).all()
+        let items = try rows.map { row in
+            let reference = try row.decode(column: "report_reference", as: String.self)
+            guard let report = ReportReference(reference) else {
+                throw PersistenceError.corruptRow("reports \(reference)")
             }
+            return (report, try row.decode(model: EvidenceRow.self).item())
         }
-        return result.sorted { $0.openedAt < $1.openedAt }
+        guard !items.isEmpty else { return [] }
+        struct Entry: Decodable {
+            var entry_index: Int64
+            var record_id: String
+            var entry: String
+        }
+        var histories: [String: [CustodyHistoryEntry]] = [:]
+        for row in try await sql.raw(
+            """
+            SELECT entry_index, record_id, entry FROM custody_entries
+            WHERE record_id IN (\(binds: items.map(\.1.recordID))) ORDER BY entry_index
+            """
+        ).all(decoding: Entry.self) {
+            // An entry that does not parse is still listed by its index (`attest log verify` names it).
+            let entry = try? CustodyEntry(json: Data(row.entry.utf8))
+            histories[row.record_id, default: []].append(
+                CustodyHistoryEntry(
+                    index: row.entry_index, kind: entry?.kind ?? "", time: entry?.time ?? "", actor: entry?.actor ?? "")
+            )
+        }
+        return items.map { CaseFileEvidence(report: $0.0, item: $0.1, history: histories[$0.1.recordID] ?? []) }
     }
 }
 

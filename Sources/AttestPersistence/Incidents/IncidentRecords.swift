@@ -165,6 +165,28 @@ struct FluentIncidentRepository: IncidentRepository {
 }
 
 extension FluentReportStore {
+    public func incidents(of reports: [Identifier<Report>]) async throws -> [Identifier<Report>: IncidentReference] {
+        guard !reports.isEmpty else { return [:] }
+        struct Row: Decodable {
+            var report_id: UUID
+            var reference: String
+        }
+        let rows = try await sql.raw(
+            """
+            SELECT l.report_id AS report_id, i.reference AS reference FROM incident_reports l
+            JOIN incidents i ON i.id = l.incident_id WHERE l.report_id IN (\(binds: reports.map(\.rawValue)))
+            """
+        ).all(decoding: Row.self)
+        var result: [Identifier<Report>: IncidentReference] = [:]
+        for row in rows {
+            guard let reference = IncidentReference(row.reference) else {
+                throw PersistenceError.corruptRow("incidents \(row.reference)")
+            }
+            result[Identifier(row.report_id)] = reference
+        }
+        return result
+    }
+
     /// The incident with `id`, or nil.
     public func incident(id: Identifier<Incident>) async throws -> Incident? {
         try await sql.select().column("*").from("incidents")

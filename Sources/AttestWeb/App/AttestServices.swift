@@ -11,7 +11,15 @@ public final class AttestServices: Sendable {
     public let configuration: AttestConfiguration
     public let jurisdiction: Jurisdiction
     public let catalogs: MessageCatalogs
-    public let store: FluentReportStore
+    /// The store itself: for start-up, background work and operators' commands. Handlers reach it only through
+    /// the feature ports below and the use cases built from them.
+    let store: FluentReportStore
+    /// Reports, their threads, evidence and incidents (reads; writes go through use cases).
+    public let reports: any ReportStore
+    /// Case files (reads; writes go through use cases).
+    public let caseFiles: any CaseFileStore
+    /// Staff accounts, sessions and setup links.
+    public let staff: any StaffStore
     public let clock: any AttestCore.Clock
     public let random: any RandomSource
     /// Signs the follow-up session cookie.
@@ -43,6 +51,9 @@ public final class AttestServices: Sendable {
         self.jurisdiction = jurisdiction
         self.catalogs = catalogs
         self.store = store
+        reports = store
+        caseFiles = store
+        staff = store
         self.clock = clock
         self.random = random
         self.cookieKey = cookieKey
@@ -59,61 +70,63 @@ public final class AttestServices: Sendable {
 
     public var submitReport: SubmitReport {
         SubmitReport(
-            store: store, clock: clock, random: random, validator: validator, evidenceLimits: configuration.evidence)
+            store: reports, clock: clock, random: random, validator: validator, evidenceLimits: configuration.evidence)
     }
 
-    public var viewReportStatus: ViewReportStatus { ViewReportStatus(store: store) }
+    public var viewReportStatus: ViewReportStatus { ViewReportStatus(store: reports) }
 
     public var signInStaff: SignInStaff {
         var signIn = SignInStaff(
-            store: store, hasher: passwordHasher, clock: clock, random: random, throttle: signInThrottle)
+            store: staff, hasher: passwordHasher, clock: clock, random: random, throttle: signInThrottle)
         signIn.maxFailures = configuration.staffSignIn.maxFailures
         signIn.lockout = TimeInterval(configuration.staffSignIn.lockoutSeconds)
         return signIn
     }
 
     public var completeStaffSetup: CompleteStaffSetup {
-        CompleteStaffSetup(store: store, hasher: passwordHasher, clock: clock, random: random)
+        CompleteStaffSetup(store: staff, hasher: passwordHasher, clock: clock, random: random)
     }
 
     public var createStaffAccount: CreateStaffAccount {
         CreateStaffAccount(
-            store: store, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
+            store: staff, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
     }
 
     public var administerStaffAccounts: AdministerStaffAccounts {
         var administer = AdministerStaffAccounts(
-            store: store, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
+            store: staff, clock: clock, random: random, offices: jurisdiction.receivingOffices.map(\.code))
         administer.approvalLifetime = TimeInterval(configuration.staffSignIn.approvalSeconds)
         return administer
     }
 
     public var addEvidence: AddEvidence {
-        AddEvidence(store: store, random: random, limits: configuration.evidence)
+        AddEvidence(store: reports, random: random, limits: configuration.evidence)
     }
 
     public var openCaseFile: OpenCaseFile {
-        OpenCaseFile(store: store, jurisdiction: jurisdiction, clock: clock, random: random)
+        OpenCaseFile(store: caseFiles, jurisdiction: jurisdiction, clock: clock, random: random)
     }
 
-    public var moveCaseFile: MoveCaseFile { MoveCaseFile(store: store, clock: clock) }
+    public var moveCaseFile: MoveCaseFile { MoveCaseFile(store: caseFiles, clock: clock) }
 
     /// Every case file edit goes through it (parts, assignment, checklist).
     public var editCaseFile: EditCaseFile {
-        EditCaseFile(store: store, staff: store, jurisdiction: jurisdiction, clock: clock, random: random)
+        EditCaseFile(store: caseFiles, staff: staff, jurisdiction: jurisdiction, clock: clock, random: random)
     }
 
     public var editIncident: EditIncident {
-        EditIncident(store: store, limits: configuration.limits, clock: clock)
+        EditIncident(store: reports, limits: configuration.limits, clock: clock)
     }
 
-    public var downloadEvidence: DownloadEvidence { DownloadEvidence(store: store, clock: clock) }
+    public var downloadEvidence: DownloadEvidence { DownloadEvidence(store: reports, clock: clock) }
+
+    public var viewCaseFile: ViewCaseFile { ViewCaseFile(store: caseFiles, views: recordViews) }
 
     /// Records what staff read (`record.viewed`), before it is shown.
-    public var recordViews: RecordViews { RecordViews(store: store, clock: clock) }
+    public var recordViews: RecordViews { RecordViews(store: reports, clock: clock) }
 
     public var addSupplement: AddSupplement {
-        AddSupplement(store: store, clock: clock, random: random, limits: configuration.limits)
+        AddSupplement(store: reports, clock: clock, random: random, limits: configuration.limits)
     }
 }
 
@@ -140,17 +153,18 @@ extension Request {
 }
 
 extension AttestServices {
-    /// Reports that may be related to `report`, strongest first: candidates are the reports in its time window
-    /// and those sharing an observed identifier at any time (at most `candidateLimit` of each).
-    public func relatedSuggestions(for report: Report, candidateLimit: Int) async throws
-        -> [RelatedReports.Suggestion]
-    {
-        let finder = RelatedReports(hours: Double(configuration.relatedHours))
-        async let window = store.reports(overlapping: finder.window(of: report), limit: candidateLimit)
-        async let sharing = store.reports(sharingIdentifiersWith: report.content, limit: candidateLimit)
-        var candidates = try await window
-        let inWindow = Set(candidates.map(\.id))
-        candidates += try await sharing.filter { !inWindow.contains($0.id) }
-        return finder.suggest(for: report, among: candidates)
+    /// Related-report suggestions, from at most `candidateLimit` candidates of each kind.
+    public func suggestRelatedReports(candidateLimit: Int) -> SuggestRelatedReports {
+        SuggestRelatedReports(
+            store: reports, finder: RelatedReports(hours: Double(configuration.relatedHours)),
+            candidateLimit: candidateLimit)
+    }
+
+    public var triageReport: TriageReport {
+        TriageReport(store: reports, clock: clock, random: random, limits: configuration.limits)
+    }
+
+    public var acceptReport: AcceptReport {
+        AcceptReport(store: reports, clock: clock, random: random, jurisdiction: jurisdiction)
     }
 }

@@ -222,8 +222,11 @@ struct CaseFilePartsView: Encodable {
     var base: String = ""
 
     static func make(
-        caseFile: CaseFile, parts: [CaseFilePart], incidents: [Incident], staff: SignedInStaff, request: Request
-    ) async throws -> CaseFilePartsView {
+        _ record: CaseFileRecord, accounts: [StaffAccount], staff: SignedInStaff, request: Request
+    ) -> CaseFilePartsView {
+        let caseFile = record.caseFile
+        let parts = record.parts
+        let incidents = record.incidents
         let services = request.attest
         let language = request.language
         let mapping = ErrorMapping(catalogs: services.catalogs, language: language)
@@ -233,7 +236,6 @@ struct CaseFilePartsView: Encodable {
         let role = staff.account.role
         func time(_ date: Date) -> String { DisplayFormat.dateTime(date, language: language, zone: zone) }
         func answer(_ value: TriState) -> String { mapping.text("answer_\(value.rawValue)") }
-        let accounts = try await services.store.accounts()
         let names = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id.rawValue, $0.displayName) })
         let agencyLabels = Dictionary(
             uniqueKeysWithValues: jurisdiction.agencies.map {
@@ -248,20 +250,14 @@ struct CaseFilePartsView: Encodable {
         view.canAttachIdentity = StaffPolicy.allows(role, .attachIdentity)
         view.canDownload = StaffPolicy.allows(role, .downloadEvidence)
         // The evidence of every report of the case file's incidents, each with its custody history.
-        for incident in incidents {
-            for report in try await services.store.reports(of: incident.id) {
-                for item in try await services.store.evidence(of: report.id) {
-                    let history = try await services.store.custodyHistory(of: item.recordID).map { row in
-                        guard let entry = try? CustodyEntry(json: Data(row.entry.utf8)) else { return "#\(row.index)" }
-                        return "#\(row.index) \(entry.kind) \(entry.time) \(entry.actor)"
-                    }
-                    view.evidence.append(
-                        Evidence(
-                            id: item.id.description, report: report.reference.description, mediaType: item.mediaType,
-                            size: ErrorMapping.byteCount(item.size, language: language), sha256: item.sha256,
-                            history: history))
-                }
-            }
+        view.evidence = record.evidence.map { found in
+            let item = found.item
+            return Evidence(
+                id: item.id.description, report: found.report.description, mediaType: item.mediaType,
+                size: ErrorMapping.byteCount(item.size, language: language), sha256: item.sha256,
+                history: found.history.map {
+                    $0.kind.isEmpty ? "#\($0.index)" : "#\($0.index) \($0.kind) \($0.time) \($0.actor)"
+                })
         }
         view.canDecide = StaffPolicy.allows(role, .decideFindings)
         view.assignee = caseFile.assignee.flatMap { names[$0.rawValue] } ?? ""

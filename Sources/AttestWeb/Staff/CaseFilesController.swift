@@ -18,7 +18,7 @@ struct CaseFilesController: RouteCollection {
         _ = try StaffController.form(request)
         let services = request.attest
         guard let text = request.parameters.get("reference"), let reference = IncidentReference(text),
-            let incident = try await services.store.incident(reference: reference)
+            let incident = try await services.reports.incident(reference: reference)
         else { throw Abort(.notFound) }
         let caseFile = try await services.openCaseFile.execute(for: incident, actor: staff.account)
         return request.redirect(to: "\(Paths.staffCaseFiles)/\(caseFile.reference)", redirectType: .normal)
@@ -66,21 +66,12 @@ struct CaseFilesController: RouteCollection {
         -> Response
     {
         let services = request.attest
-        guard let caseFile = try await services.store.caseFile(reference: try reference(request)) else {
-            throw Abort(.notFound)
-        }
-        try await services.recordViews.execute(
-            recordID: caseFile.recordID, contentHash: caseFile.contentHash, actor: staff.account)
+        guard let record = try await services.viewCaseFile.execute(try reference(request), actor: staff.account)
+        else { throw Abort(.notFound) }
+        let caseFile = record.caseFile
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
-        var incidents: [CaseFileContent.Option] = []
-        var incidentRecords: [Incident] = []
-        for id in caseFile.incidents {
-            if let incident = try await services.store.incident(id: id) {
-                incidentRecords.append(incident)
-                incidents.append(
-                    .init(value: "\(Paths.staffIncidents)/\(incident.reference)", label: incident.reference.description)
-                )
-            }
+        let incidents = record.incidents.map {
+            CaseFileContent.Option(value: "\(Paths.staffIncidents)/\($0.reference)", label: $0.reference.description)
         }
         let csrf = CSRF.token(for: request)
         let content = CaseFileContent(
@@ -100,9 +91,8 @@ struct CaseFilesController: RouteCollection {
             statusAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/status",
             checklistAction: "\(Paths.staffCaseFiles)/\(caseFile.reference)/checklist", csrf: csrf, error: error ?? "",
             hasError: error != nil,
-            parts: try await CaseFilePartsView.make(
-                caseFile: caseFile, parts: try await services.store.parts(of: caseFile.reference),
-                incidents: incidentRecords, staff: staff, request: request))
+            parts: CaseFilePartsView.make(
+                record, accounts: try await services.staff.accounts(), staff: staff, request: request))
         let response = try await Page.render(
             "staff/case-file", title: caseFile.reference.description, content: content, for: request
         ).encodeResponse(status: status, for: request)

@@ -41,7 +41,7 @@ struct IncidentsController: RouteCollection {
 
     private func incident(_ request: Request) async throws -> Incident {
         guard let text = request.parameters.get("reference"), let reference = IncidentReference(text),
-            let incident = try await request.attest.store.incident(reference: reference)
+            let incident = try await request.attest.reports.incident(reference: reference)
         else { throw Abort(.notFound) }
         return incident
     }
@@ -63,13 +63,13 @@ struct IncidentsController: RouteCollection {
             area: incident.communityArea.flatMap { number in
                 services.jurisdiction.geography.areas.first { $0.number == number }?.name
             } ?? "", operation: incident.operation ?? "", summary: incident.summary ?? "",
-            reports: try await services.store.reports(of: incident.id).map {
+            reports: try await services.reports.reports(of: incident.id).map {
                 .init(
                     reference: $0.reference.description, href: "\(Paths.staffReports)/\($0.reference)",
                     receivedAt: DisplayFormat.dateTime($0.receivedAt, language: language, zone: zone),
                     status: mapping.text("status_\($0.status.rawValue)"))
             },
-            caseFiles: try await services.store.caseFiles(of: incident.id).map {
+            caseFiles: try await services.caseFiles.caseFiles(of: incident.id).map {
                 .init(
                     reference: $0.reference.description, href: "\(Paths.staffCaseFiles)/\($0.reference)",
                     status: mapping.text("case_status_\($0.status.rawValue)"))

@@ -46,7 +46,7 @@ struct PatternsController: RouteCollection {
     func patterns(request: Request, staff: SignedInStaff) async throws -> Response {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
-        let rows = try await services.store.recurringIdentifiers().map { pattern in
+        let rows = try await services.reports.recurringIdentifiers().map { pattern in
             PatternsContent.Row(
                 kind: mapping.text("pattern_\(pattern.kind.rawValue)"), value: pattern.value,
                 incidents: pattern.incidents.map {

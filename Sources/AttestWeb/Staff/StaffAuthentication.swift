@@ -225,7 +225,7 @@ extension Request {
         if let cached = storage[StaffKey.self] { return cached }
         guard let token = StaffCookie.token(of: self) else { return nil }
         let services = attest
-        let store = services.store
+        let store = services.staff
         let now = services.clock.now()
         guard var session = try await store.session(tokenHash: ContentHash.sha256Hex(token)),
             session.stage == .signedIn

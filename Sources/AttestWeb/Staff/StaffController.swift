@@ -162,12 +162,12 @@ struct StaffController: RouteCollection {
     ) {
         let token = request.parameters.get("token") ?? ""
         guard token.utf8.count == 64,
-            let link = try await request.attest.store.setupLink(
+            let link = try await request.attest.staff.setupLink(
                 tokenHash: ContentHash.sha256Hex(token), now: request.attest.clock.now())
         else { throw StaffError.setupLinkInvalid }
-        if let account = try await request.attest.store.account(id: link.account) { return (token, link, account) }
+        if let account = try await request.attest.staff.account(id: link.account) { return (token, link, account) }
         // A first-start link names no account yet: it creates the administrator, and only while there is none.
-        guard try await !request.attest.store.accounts().contains(where: { $0.role == .administrator }) else {
+        guard try await !request.attest.staff.accounts().contains(where: { $0.role == .administrator }) else {
             throw StaffError.setupLinkInvalid
         }
         return (token, link, nil)
@@ -303,7 +303,7 @@ struct StaffController: RouteCollection {
 
     func signOut(request: Request, staff: SignedInStaff) async throws -> Response {
         _ = try Self.form(request)
-        try await request.attest.store.deleteSession(tokenHash: staff.session.tokenHash)
+        try await request.attest.staff.deleteSession(tokenHash: staff.session.tokenHash)
         let response = request.redirect(to: Paths.staffSignIn, redirectType: .normal)
         StaffCookie.clear(on: response, for: request)
         return response
@@ -311,7 +311,7 @@ struct StaffController: RouteCollection {
 
     func signOutEverywhere(request: Request, staff: SignedInStaff) async throws -> Response {
         _ = try Self.form(request)
-        try await request.attest.store.deleteSessions(of: staff.account.id)
+        try await request.attest.staff.deleteSessions(of: staff.account.id)
         let response = request.redirect(to: Paths.staffSignIn, redirectType: .normal)
         StaffCookie.clear(on: response, for: request)
         return response
@@ -370,8 +370,8 @@ struct StaffController: RouteCollection {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let csrf = CSRF.token(for: request)
-        let accounts = try await services.store.accounts()
-        let pending = try await services.store.approvalRequests(pendingAt: services.clock.now())
+        let accounts = try await services.staff.accounts()
+        let pending = try await services.staff.approvalRequests(pendingAt: services.clock.now())
         let waiting = Set(pending.map(\.account))
         let names = Dictionary(accounts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = accounts.map { account in
@@ -518,8 +518,8 @@ struct StaffController: RouteCollection {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let before = try? request.query.get(Int64.self, at: "before")
-        let events = try await services.store.accountActivity(before: before, limit: 100)
-        let accounts = try await services.store.accounts()
+        let events = try await services.staff.accountActivity(before: before, limit: 100)
+        let accounts = try await services.staff.accounts()
         var names: [String: String] = [StaffAccountEvent.system: mapping.text("staff_actor_system")]
         for account in accounts { names[account.actorID] = "\(account.displayName) (\(account.actorID))" }
         func name(_ pseudonym: String) -> String { names[pseudonym] ?? pseudonym }

@@ -30,9 +30,9 @@ struct FirstStartSetupLink: LifecycleHandler {
 
     /// A first-start link, or nil when an administrator exists.
     static func issue(_ services: AttestServices) async throws -> String? {
-        guard try await !services.store.accounts().contains(where: { $0.role == .administrator }) else { return nil }
+        guard try await !services.staff.accounts().contains(where: { $0.role == .administrator }) else { return nil }
         let (link, token) = services.createStaffAccount.link(for: Identifier(services.random.uuid()))
-        try await services.store.staffTransaction { try await $0.insert(link) }
+        try await services.staff.staffTransaction { try await $0.insert(link) }
         return "\(services.configuration.publicURL)\(Paths.staffSetup)/\(token)"
     }
 }

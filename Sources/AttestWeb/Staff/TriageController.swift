@@ -37,7 +37,8 @@ struct TriageController: RouteCollection {
         let services = request.attest
         let mapping = ErrorMapping(catalogs: services.catalogs, language: request.language)
         let jurisdiction = services.jurisdiction
-        let reports = try await services.store.reports(in: [.received, .screening, .needsInfo], limit: Self.queueLimit)
+        let reports = try await services.reports.reports(
+            in: [.received, .screening, .needsInfo], limit: Self.queueLimit)
         let rows = reports.map { report in
             QueueContent.Row(
                 reference: report.reference.description, href: "\(Paths.staffReports)/\(report.reference)",
@@ -115,7 +116,7 @@ struct TriageController: RouteCollection {
         _ request: Request, staff: SignedInStaff, reference: ReportReference, error: String?, status: HTTPStatus
     ) async throws -> Response {
         let services = request.attest
-        guard let report = try await services.store.report(reference: reference) else { throw Abort(.notFound) }
+        guard let report = try await services.reports.report(reference: reference) else { throw Abort(.notFound) }
         // The view is recorded before anything is shown.
         try await services.recordViews.execute(
             recordID: "report:\(reference)", contentHash: report.contentHash, actor: staff.account)
@@ -127,9 +128,9 @@ struct TriageController: RouteCollection {
             [contact.name, contact.phone, contact.email, contact.preferredLanguage].compactMap { $0 }
                 .joined(separator: " · ")
         }
-        let evidence = try await services.store.evidence(of: report.id)
+        let evidence = try await services.reports.evidence(of: report.id)
         let related = try await Self.related(to: report, services: services, mapping: mapping)
-        let incident = try await services.store.incident(of: report.id)
+        let incident = try await services.reports.incident(of: report.id)
         let csrf = CSRF.token(for: request)
         let content = ReportContentView(
             reference: reference.description, status: mapping.text("status_\(report.status.rawValue)"),
@@ -138,7 +139,7 @@ struct TriageController: RouteCollection {
             categories: report.content.categories.joined(separator: ", "), canonicalJSON: report.canonicalContent,
             contentHash: report.contentHash,
             contact: showsContact ? (contact ?? mapping.text("staff_contact_none")) : "", showsContact: showsContact,
-            messages: try await services.store.messages(of: report.id).map {
+            messages: try await services.reports.messages(of: report.id).map {
                 .init(
                     author: mapping.text("author_\($0.author.rawValue)"), body: $0.body,
                     createdAt: DisplayFormat.dateTime($0.createdAt, language: request.language, zone: zone))
@@ -172,9 +173,10 @@ struct TriageController: RouteCollection {
     {
         let areas = Dictionary(uniqueKeysWithValues: services.jurisdiction.geography.areas.map { ($0.number, $0.name) })
         var rows: [ReportContentView.Related] = []
-        for suggestion in try await services.relatedSuggestions(for: report, candidateLimit: candidateLimit)
+        let suggestions = try await services.suggestRelatedReports(candidateLimit: candidateLimit).execute(for: report)
             .prefix(suggestionLimit)
-        {
+        let incidents = try await services.reports.incidents(of: suggestions.map(\.report.id))
+        for suggestion in suggestions {
             let reasons = suggestion.reasons.map { reason -> String in
                 switch reason {
                 case .sameTime: mapping.text("related_same_time")
@@ -191,7 +193,7 @@ struct TriageController: RouteCollection {
                     reference: suggestion.report.reference.description,
                     href: "\(Paths.staffReports)/\(suggestion.report.reference)",
                     status: mapping.text("status_\(suggestion.report.status.rawValue)"), reasons: reasons,
-                    incident: try await services.store.incident(of: suggestion.report.id)?.reference.description ?? ""))
+                    incident: incidents[suggestion.report.id]?.description ?? ""))
         }
         return rows
     }
@@ -213,10 +215,8 @@ struct TriageController: RouteCollection {
                 status: .unprocessableEntity)
         }
         do {
-            let incident = try await AcceptReport(
-                store: services.store, clock: services.clock, random: services.random,
-                jurisdiction: services.jurisdiction
-            ).execute(reference: reference, into: target, actor: staff.account)
+            let incident = try await services.acceptReport.execute(
+                reference: reference, into: target, actor: staff.account)
             return request.redirect(to: "\(Paths.staffIncidents)/\(incident.reference)", redirectType: .normal)
         } catch AcceptReport.Error.noSuchIncident {
             return try await render(
@@ -240,10 +240,8 @@ struct TriageController: RouteCollection {
                 status: .unprocessableEntity)
         }
         do {
-            try await TriageReport(
-                store: services.store, clock: services.clock, random: services.random,
-                limits: services.configuration.limits
-            ).execute(.init(reference: reference, to: target, question: form["question"], actor: staff.account))
+            try await services.triageReport.execute(
+                .init(reference: reference, to: target, question: form["question"], actor: staff.account))
         } catch let failure as ValidationFailure {
             return try await render(
                 request, staff: staff, reference: reference,
