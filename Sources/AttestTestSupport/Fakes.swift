@@ -58,7 +58,7 @@ public final class SeededRandom: RandomSource, @unchecked Sendable {
 
 /// Reports, incidents, case files and staff in memory, with real transactions: a unit of work changes a copy
 /// that replaces the state only when the work returns, and units run one at a time.
-public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
+public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffStore {
     public struct State: Sendable {
         public var reports: [Report] = []
         public var messages: [ThreadMessage] = []
@@ -75,6 +75,14 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
         /// Case file parts, in the order they were added.
         public var parts: [CaseFilePart] = []
         public var accounts: [StaffAccount] = []
+        /// Setup links by token hash, and when each was used.
+        public var setupLinks: [String: (link: StaffSetupLink, usedAt: Date?)] = [:]
+        public var sessions: [String: StaffSession] = [:]
+        public var approvalRequests: [StaffApprovalRequest] = []
+        /// Decided requests: whether approved.
+        public var decisions: [Identifier<StaffApprovalRequest>: Bool] = [:]
+        /// Account events, with their custody indexes.
+        public var accountEvents: [StaffAccountEvent] = []
     }
 
     public private(set) var state = State()
@@ -101,13 +109,52 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
         state = staged
     }
 
-    /// Adds a staff account (staff administration is not part of this fake).
+    /// Contact details as canonical JSON, marked: this store does not encrypt.
+    public nonisolated func seal(_ contact: ContactDetails, of report: Identifier<Report>) throws -> String {
+        "plain:" + contact.canonicalJSON()
+    }
+
+    /// Adds a staff account directly, as `attest staff create` and setup would have.
     public func add(_ account: StaffAccount) {
         state.accounts.append(account)
     }
 
     public func account(id: Identifier<StaffAccount>) async throws -> StaffAccount? {
         state.accounts.first { $0.id == id }
+    }
+
+    public func account(email: String) async throws -> StaffAccount? {
+        state.accounts.first { $0.email == email }
+    }
+
+    public func accounts() async throws -> [StaffAccount] {
+        state.accounts.sorted { $0.email < $1.email }
+    }
+
+    public func setupLink(tokenHash: String, now: Date) async throws -> StaffSetupLink? {
+        guard let stored = state.setupLinks[tokenHash], stored.usedAt == nil, stored.link.expiresAt > now else {
+            return nil
+        }
+        return stored.link
+    }
+
+    public func session(tokenHash: String) async throws -> StaffSession? {
+        state.sessions[tokenHash]
+    }
+
+    public func approvalRequests(pendingAt now: Date) async throws -> [StaffApprovalRequest] {
+        state.approvalRequests.filter { state.decisions[$0.id] == nil && $0.expiresAt > now }
+            .sorted { $0.requestedAt < $1.requestedAt }
+    }
+
+    public func approvalRequest(id: Identifier<StaffApprovalRequest>) async throws -> StaffApprovalRequest? {
+        state.approvalRequests.first { $0.id == id }
+    }
+
+    public func accountActivity(before: Int64?, limit: Int) async throws -> [StaffAccountEvent] {
+        Array(
+            state.accountEvents.filter { event in before.map { (event.custodyIndex ?? 0) < $0 } ?? true }.reversed()
+                .prefix(limit))
     }
 
     public func report(reference: ReportReference) async throws -> Report? {
@@ -235,7 +282,7 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
 
     /// One unit of work: every feature's repository, on a copy of the state.
     final class Unit: UnitOfWork, ReportRepository, EvidenceRepository, IncidentRepository, CaseFileRepository,
-        CustodyLog, @unchecked Sendable
+        StaffRepository, CustodyLog, @unchecked Sendable
     {
         private let lock = NIOLock()
         private var state: State
@@ -252,6 +299,7 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
         var evidence: any EvidenceRepository { self }
         var incidents: any IncidentRepository { self }
         var caseFiles: any CaseFileRepository { self }
+        var staff: any StaffRepository { self }
 
         func nextNumber(in sequence: String) async throws -> Int {
             lock.withLock {
@@ -340,6 +388,160 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffDirectory {
                     state.parts[index].sealed = part.sealed
                 }
             }
+        }
+
+        func insert(_ account: StaffAccount) async throws {
+            try lock.withLock {
+                guard !state.accounts.contains(where: { $0.email == account.email }) else {
+                    throw StaffError.emailTaken
+                }
+                state.accounts.append(account)
+            }
+        }
+
+        func update(_ account: StaffAccount) async throws {
+            lock.withLock {
+                guard let index = state.accounts.firstIndex(where: { $0.id == account.id }) else { return }
+                var stored = state.accounts[index]
+                stored.role = account.role
+                stored.receivingOffice = account.receivingOffice
+                stored.isActive = account.isActive
+                stored.passwordHash = account.passwordHash
+                stored.totpSecret = account.totpSecret
+                stored.recoveryCodeHashes = account.recoveryCodeHashes
+                state.accounts[index] = stored
+            }
+        }
+
+        /// Changes the account with `id`, if there is one; what `change` returns (false when there is none).
+        private func changeAccount(_ id: Identifier<StaffAccount>, _ change: (inout StaffAccount) -> Bool) -> Bool {
+            lock.withLock {
+                guard let index = state.accounts.firstIndex(where: { $0.id == id }) else { return false }
+                return change(&state.accounts[index])
+            }
+        }
+
+        func startSignIns(of account: Identifier<StaffAccount>, lastTOTPStep: Int64) async throws {
+            _ = changeAccount(account) {
+                $0.failedAttempts = 0
+                $0.lockedUntil = nil
+                $0.lastTOTPStep = lastTOTPStep
+                return true
+            }
+        }
+
+        func insert(_ link: StaffSetupLink) async throws {
+            lock.withLock { state.setupLinks[link.tokenHash] = (link, nil) }
+        }
+
+        func claimSetupLink(tokenHash: String, now: Date) async throws -> Bool {
+            lock.withLock {
+                guard let stored = state.setupLinks[tokenHash], stored.usedAt == nil, stored.link.expiresAt > now else {
+                    return false
+                }
+                state.setupLinks[tokenHash] = (stored.link, now)
+                return true
+            }
+        }
+
+        func revokeSetupLinks(of account: Identifier<StaffAccount>) async throws {
+            lock.withLock {
+                for (hash, stored) in state.setupLinks where stored.link.account == account && stored.usedAt == nil {
+                    var link = stored.link
+                    link.expiresAt = Date(timeIntervalSince1970: 0)
+                    state.setupLinks[hash] = (link, nil)
+                }
+            }
+        }
+
+        func insert(_ request: StaffApprovalRequest) async throws {
+            lock.withLock { state.approvalRequests.append(request) }
+        }
+
+        func decide(
+            _ request: Identifier<StaffApprovalRequest>, by administrator: Identifier<StaffAccount>, approved: Bool,
+            at time: Date
+        ) async throws -> Bool {
+            lock.withLock {
+                guard state.decisions[request] == nil,
+                    state.approvalRequests.contains(where: { $0.id == request && $0.expiresAt > time })
+                else { return false }
+                state.decisions[request] = approved
+                return true
+            }
+        }
+
+        func record(_ event: StaffAccountEvent) async throws {
+            let receipt = try await append(event.custodyEvent)
+            var recorded = event
+            recorded.custodyIndex = receipt.index
+            lock.withLock { state.accountEvents.append(recorded) }
+        }
+
+        func reserveSignInAttempt(of account: Identifier<StaffAccount>, limit: Int, lockUntil: Date, now: Date)
+            async throws -> Bool
+        {
+            changeAccount(account) { stored in
+                if let locked = stored.lockedUntil, locked <= now {
+                    stored.failedAttempts = 0
+                    stored.lockedUntil = nil
+                }
+                guard stored.failedAttempts < limit else { return false }
+                stored.failedAttempts += 1
+                if stored.failedAttempts >= limit { stored.lockedUntil = lockUntil }
+                return true
+            }
+        }
+
+        func releaseSignInAttempt(of account: Identifier<StaffAccount>) async throws {
+            _ = changeAccount(account) {
+                guard $0.failedAttempts > 0 else { return false }
+                $0.failedAttempts -= 1
+                $0.lockedUntil = nil
+                return true
+            }
+        }
+
+        func resetSignInAttempts(of account: Identifier<StaffAccount>) async throws {
+            _ = changeAccount(account) {
+                $0.failedAttempts = 0
+                $0.lockedUntil = nil
+                return true
+            }
+        }
+
+        func acceptTOTPStep(_ step: Int64, of account: Identifier<StaffAccount>) async throws -> Bool {
+            changeAccount(account) {
+                guard ($0.lastTOTPStep ?? .min) < step else { return false }
+                $0.lastTOTPStep = step
+                return true
+            }
+        }
+
+        func consumeRecoveryCode(_ hash: String, of account: Identifier<StaffAccount>) async throws -> Bool {
+            changeAccount(account) {
+                guard let index = $0.recoveryCodeHashes.firstIndex(of: hash) else { return false }
+                $0.recoveryCodeHashes.remove(at: index)
+                return true
+            }
+        }
+
+        func insert(_ session: StaffSession) async throws {
+            lock.withLock { state.sessions[session.tokenHash] = session }
+        }
+
+        func update(_ session: StaffSession) async throws {
+            lock.withLock {
+                if state.sessions[session.tokenHash] != nil { state.sessions[session.tokenHash] = session }
+            }
+        }
+
+        func deleteSession(tokenHash: String) async throws {
+            lock.withLock { state.sessions[tokenHash] = nil }
+        }
+
+        func deleteSessions(of account: Identifier<StaffAccount>) async throws {
+            lock.withLock { state.sessions = state.sessions.filter { $0.value.accountID != account } }
         }
 
         func append(_ event: CustodyEvent) async throws -> CustodyReceipt {

@@ -119,7 +119,7 @@ struct FluentReportStoreTests {
                                 jurisdiction: "chicago", status: .received, receivedAt: harness.clock.now(),
                                 content: report.content, contentHash: try report.content.contentHash(), contact: nil,
                                 followUpCodeHash: "x", isSample: false
-                            )))
+                            ), sealingWith: services.store))
                     _ = try await unit.custodyLog.append(
                         CustodyEvent(
                             kind: .reportReceived, occurredAt: harness.clock.now(), actor: "public",

@@ -273,7 +273,9 @@ extension FluentReportStore {
 struct FluentingStore: ReportStore {
     let store: FluentReportStore
 
-    func prepare(_ report: Report) throws -> PreparedReport { try store.prepare(report) }
+    func seal(_ contact: ContactDetails, of report: Identifier<Report>) throws -> String {
+        try store.seal(contact, of: report)
+    }
 
     func transaction<Result: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) async throws -> Result)
         async throws -> Result

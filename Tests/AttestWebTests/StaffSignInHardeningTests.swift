@@ -127,8 +127,10 @@ struct StaffSignInHardeningTests {
             let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        try await store.reserveSignInAttempt(
-                            of: account.id, limit: 5, lockUntil: now.addingTimeInterval(900), now: now)
+                        try await store.staffTransaction {
+                            try await $0.reserveSignInAttempt(
+                                of: account.id, limit: 5, lockUntil: now.addingTimeInterval(900), now: now)
+                        }
                     }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -137,15 +139,18 @@ struct StaffSignInHardeningTests {
             let locked = try #require(try await store.account(id: account.id))
             #expect(locked.failedAttempts == 5)
             #expect(locked.lockedUntil == now.addingTimeInterval(900))
-            #expect(
-                try await store.reserveSignInAttempt(
+            let again = try await store.staffTransaction {
+                try await $0.reserveSignInAttempt(
                     of: account.id, limit: 5, lockUntil: now.addingTimeInterval(1_800), now: now.addingTimeInterval(899)
                 )
-                    == false)
-            #expect(
-                try await store.reserveSignInAttempt(
+            }
+            #expect(again == false)
+            let afterLock = try await store.staffTransaction {
+                try await $0.reserveSignInAttempt(
                     of: account.id, limit: 5, lockUntil: now.addingTimeInterval(1_801), now: now.addingTimeInterval(901)
-                ))
+                )
+            }
+            #expect(afterLock)
             #expect(try await store.account(id: account.id)?.failedAttempts == 1, "counted again from zero")
         }
     }
@@ -217,11 +222,16 @@ struct StaffSignInHardeningTests {
             let store = harness.app.attest.store
             let step = TOTP(secret: login.secret).step(at: harness.clock.now()) + 40
             let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<10 { group.addTask { try await store.acceptTOTPStep(step, of: account.id) } }
+                for _ in 0..<10 {
+                    group.addTask {
+                        try await store.staffTransaction { try await $0.acceptTOTPStep(step, of: account.id) }
+                    }
+                }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(accepted == 1)
-            #expect(try await store.acceptTOTPStep(step - 1, of: account.id) == false, "an earlier step is refused")
+            let earlier = try await store.staffTransaction { try await $0.acceptTOTPStep(step - 1, of: account.id) }
+            #expect(earlier == false, "an earlier step is refused")
         }
     }
 

@@ -12,11 +12,8 @@ public protocol ReportRepository: Sendable {
 
 /// Reports, their threads and their custody entries.
 public protocol ReportStore: Transactional {
-    /// Does, before the transaction, what storing a new report needs that its number does not change: sealing
-    /// its contact details, deriving what search and suggestions index. Transactions may be serial (SQLite has
-    /// one writer); this runs in each request, in parallel. `report`'s reference is replaced in the transaction
-    /// (`PreparedReport.numbered`). The default prepares nothing.
-    func prepare(_ report: Report) throws -> PreparedReport
+    /// Seals a report's contact details for storage at rest, bound to the report (see `PreparedReport`).
+    func seal(_ contact: ContactDetails, of report: Identifier<Report>) throws -> String
     /// The report with `reference`, contact details decrypted, or nil.
     func report(reference: ReportReference) async throws -> Report?
     /// The thread of a report, oldest first.
@@ -73,19 +70,24 @@ public struct SuggestRelatedReports: Sendable {
     }
 }
 
-extension ReportStore {
-    public func prepare(_ report: Report) throws -> PreparedReport { PreparedReport(report) }
-}
-
-/// A new report, with what its store worked out for it before the transaction (see `ReportStore.prepare`).
+/// A new report with what storing it needs that its number does not change: its contact details sealed, what
+/// search and related-report suggestions index. Transactions may be serial (SQLite has one writer); this is
+/// worked out in each request, in parallel, and the report is numbered in the transaction (`numbered`).
 public struct PreparedReport: Sendable {
     public private(set) var report: Report
-    /// The store's own form of the report, or nil.
-    public let stored: (any Sendable)?
+    /// The contact details as `ReportStore.seal` sealed them, or nil when none were given.
+    public let sealedContact: String?
+    /// What related-report suggestions look identifiers up by (`RelatedReports.indexKeys`).
+    public let indexKeys: [RelatedReports.IndexKey]
+    /// What search indexes (`ReportContent.searchableText`).
+    public let searchableText: String
 
-    public init(_ report: Report, stored: (any Sendable)? = nil) {
+    /// Prepares `report`, sealing its contact details with `store`.
+    public init(_ report: Report, sealingWith store: any ReportStore) throws {
         self.report = report
-        self.stored = stored
+        sealedContact = try report.contact.map { try store.seal($0, of: report.id) }
+        indexKeys = RelatedReports.indexKeys(of: report.content)
+        searchableText = report.content.searchableText
     }
 
     /// The same report under `reference` (numbers are taken inside the transaction).

@@ -64,13 +64,13 @@ public struct SubmitReport: Sendable {
         let random = self.random
         // Numbered in the transaction; everything else about the stored report is worked out here, in parallel
         // with other requests.
-        let prepared = try store.prepare(
+        let prepared = try PreparedReport(
             Report(
                 id: id, reference: ReportReference(year: year, number: 0), jurisdiction: jurisdiction,
                 status: .received, receivedAt: now, content: output.content, contentHash: contentHash,
                 canonicalContent: canonicalContent, contact: output.contact, followUpCodeHash: code.hash,
                 isSample: input.isSample
-            ))
+            ), sealingWith: store)
         return try await store.transaction { unit in
             let reference = ReportReference(year: year, number: try await unit.nextNumber(in: "report-\(year)"))
             try await unit.reports.insert(prepared.numbered(reference))

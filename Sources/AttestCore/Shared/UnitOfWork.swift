@@ -11,6 +11,7 @@ public protocol UnitOfWork: Sendable {
     var evidence: any EvidenceRepository { get }
     var incidents: any IncidentRepository { get }
     var caseFiles: any CaseFileRepository { get }
+    var staff: any StaffRepository { get }
     /// The custody log, appending within this unit of work.
     var custodyLog: any CustodyLog { get }
 }

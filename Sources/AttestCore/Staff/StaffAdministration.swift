@@ -271,7 +271,7 @@ public struct AdministerStaffAccounts: Sendable {
         return Outcome(setupToken: token)
     }
 
-    private static func clearCredentials(of account: StaffAccount, unit: any StaffUnitOfWork) async throws {
+    private static func clearCredentials(of account: StaffAccount, unit: any StaffRepository) async throws {
         var cleared = account
         cleared.passwordHash = nil
         cleared.totpSecret = nil

@@ -32,25 +32,63 @@ public struct StaffSession: Equatable, Sendable {
     }
 }
 
-/// Staff accounts, setup links, sessions and approval requests. Every change to an account goes through
-/// `staffTransaction`, together with the custody entry that records it; sign-in counters change only through the
-/// single conditional statements below, so concurrent requests cannot both pass a check.
 /// Looking staff up by id: what use cases outside staff administration need of accounts.
 public protocol StaffDirectory: Sendable {
     func account(id: Identifier<StaffAccount>) async throws -> StaffAccount?
 }
 
-public protocol StaffStore: StaffDirectory {
+/// Reading staff accounts, setup links, sessions and approval requests. Every change goes through a unit of work
+/// (`StaffRepository`): an account's together with the custody entry that records it, sign-in counters through
+/// single conditional statements, so that concurrent requests cannot both pass a check.
+public protocol StaffStore: StaffDirectory, Transactional {
     /// The account with this (lower-case) e-mail address, or nil.
     func account(email: String) async throws -> StaffAccount?
     /// Every account, by e-mail address.
     func accounts() async throws -> [StaffAccount]
     /// The valid (unexpired, unused) setup link with this token hash, or nil.
     func setupLink(tokenHash: String, now: Date) async throws -> StaffSetupLink?
-    /// Runs `work` in one write transaction: account changes and their custody entries commit together or not
-    /// at all.
-    func staffTransaction<Result: Sendable>(_ work: @escaping @Sendable (any StaffUnitOfWork) async throws -> Result)
-        async throws -> Result
+    func session(tokenHash: String) async throws -> StaffSession?
+    /// Requests waiting for a second administrator at `now`, oldest first.
+    func approvalRequests(pendingAt now: Date) async throws -> [StaffApprovalRequest]
+    /// A request, decided or not.
+    func approvalRequest(id: Identifier<StaffApprovalRequest>) async throws -> StaffApprovalRequest?
+    /// Account events (administration and sign-ins) recorded before custody entry `before` (or the latest), newest
+    /// first.
+    func accountActivity(before: Int64?, limit: Int) async throws -> [StaffAccountEvent]
+}
+
+extension StaffStore {
+    /// Runs `work` in a unit of work with its staff repository (see `Transactional.transaction`).
+    public func staffTransaction<Result: Sendable>(
+        _ work: @escaping @Sendable (any StaffRepository) async throws -> Result
+    ) async throws -> Result {
+        try await transaction { try await work($0.staff) }
+    }
+}
+
+/// Writing staff accounts, setup links, sessions and approval requests, within a unit of work.
+public protocol StaffRepository: Sendable {
+    /// Stores a new account; throws `StaffError.emailTaken` when the address is in use.
+    func insert(_ account: StaffAccount) async throws
+    /// Replaces an account's profile and credentials: role, office, whether active, password hash, TOTP secret,
+    /// recovery codes. Sign-in counters and the last TOTP step are left alone.
+    func update(_ account: StaffAccount) async throws
+    /// After enrollment: no attempts counted, no lock, and the enrollment code's step as the last one accepted.
+    func startSignIns(of account: Identifier<StaffAccount>, lastTOTPStep: Int64) async throws
+    func insert(_ link: StaffSetupLink) async throws
+    /// Marks a valid, unused setup link used; false when it was used or expired meanwhile.
+    func claimSetupLink(tokenHash: String, now: Date) async throws -> Bool
+    /// Makes every unused setup link of an account unusable.
+    func revokeSetupLinks(of account: Identifier<StaffAccount>) async throws
+    func insert(_ request: StaffApprovalRequest) async throws
+    /// Marks a pending, unexpired request decided; false when another administrator decided it first or it has
+    /// expired.
+    func decide(
+        _ request: Identifier<StaffApprovalRequest>, by administrator: Identifier<StaffAccount>, approved: Bool,
+        at time: Date
+    ) async throws -> Bool
+    /// Appends the event's custody entry (and the row the account-activity page reads).
+    func record(_ event: StaffAccountEvent) async throws
 
     /// Counts one sign-in attempt against the account unless `limit` are already counted; the attempt that
     /// reaches the limit locks the account until `lockUntil`. A lock that has expired at `now` is lifted (and
@@ -68,46 +106,10 @@ public protocol StaffStore: StaffDirectory {
     func consumeRecoveryCode(_ hash: String, of account: Identifier<StaffAccount>) async throws -> Bool
 
     func insert(_ session: StaffSession) async throws
-    func session(tokenHash: String) async throws -> StaffSession?
     func update(_ session: StaffSession) async throws
     func deleteSession(tokenHash: String) async throws
     /// Ends every session of an account ("sign out everywhere").
     func deleteSessions(of account: Identifier<StaffAccount>) async throws
-
-    /// Requests waiting for a second administrator at `now`, oldest first.
-    func approvalRequests(pendingAt now: Date) async throws -> [StaffApprovalRequest]
-    /// A request, decided or not.
-    func approvalRequest(id: Identifier<StaffApprovalRequest>) async throws -> StaffApprovalRequest?
-    /// Account events (administration and sign-ins) recorded before custody entry `before` (or the latest), newest
-    /// first.
-    func accountActivity(before: Int64?, limit: Int) async throws -> [StaffAccountEvent]
-}
-
-/// The changes a staff transaction can make. Each runs inside the transaction of `StaffStore.staffTransaction`.
-public protocol StaffUnitOfWork: Sendable {
-    /// Stores a new account; throws `StaffError.emailTaken` when the address is in use.
-    func insert(_ account: StaffAccount) async throws
-    /// Replaces an account's profile and credentials: role, office, whether active, password hash, TOTP secret,
-    /// recovery codes. Sign-in counters and the last TOTP step are left alone.
-    func update(_ account: StaffAccount) async throws
-    /// After enrollment: no attempts counted, no lock, and the enrollment code's step as the last one accepted.
-    func startSignIns(of account: Identifier<StaffAccount>, lastTOTPStep: Int64) async throws
-    func insert(_ link: StaffSetupLink) async throws
-    /// Marks a valid, unused setup link used; false when it was used or expired meanwhile.
-    func claimSetupLink(tokenHash: String, now: Date) async throws -> Bool
-    /// Makes every unused setup link of an account unusable.
-    func revokeSetupLinks(of account: Identifier<StaffAccount>) async throws
-    /// Ends every session of an account.
-    func deleteSessions(of account: Identifier<StaffAccount>) async throws
-    func insert(_ request: StaffApprovalRequest) async throws
-    /// Marks a pending, unexpired request decided; false when another administrator decided it first or it has
-    /// expired.
-    func decide(
-        _ request: Identifier<StaffApprovalRequest>, by administrator: Identifier<StaffAccount>, approved: Bool,
-        at time: Date
-    ) async throws -> Bool
-    /// Appends the event's custody entry (and the row the account-activity page reads).
-    func record(_ event: StaffAccountEvent) async throws
 }
 
 /// Hashes and checks passwords (bcrypt in the web layer, off the shared threads). Either may throw
@@ -221,8 +223,11 @@ public struct SignInStaff: Sendable {
         // An unknown address takes the same steps as a known one: a conditional update (of no row) and a check.
         let counted = trusted ? nil : account?.id ?? Identifier(random.uuid())
         if admitted, let counted {
-            admitted = try await store.reserveSignInAttempt(
-                of: counted, limit: maxFailures, lockUntil: now.addingTimeInterval(lockout), now: now)
+            let lockUntil = now.addingTimeInterval(lockout)
+            let limit = maxFailures
+            admitted = try await store.staffTransaction { staff in
+                try await staff.reserveSignInAttempt(of: counted, limit: limit, lockUntil: lockUntil, now: now)
+            }
         }
         let matches: Bool
         do {
@@ -230,18 +235,20 @@ public struct SignInStaff: Sendable {
         } catch {
             if admitted, let account {
                 throttle.release(pair: pair, now: now)
-                if !trusted { try await store.releaseSignInAttempt(of: account.id) }
+                if !trusted { try await store.staffTransaction { try await $0.releaseSignInAttempt(of: account.id) } }
             }
             throw error
         }
         guard let account, admitted, matches else { throw StaffError.invalidCredentials }
         throttle.release(pair: pair, now: now)
-        if !trusted { try await store.releaseSignInAttempt(of: account.id) }
         let token = ContentHash.hex(random.bytes(count: 32))
-        try await store.insert(
-            StaffSession(
-                tokenHash: ContentHash.sha256Hex(token), accountID: account.id, stage: .awaitingSecondFactor,
-                createdAt: now))
+        let session = StaffSession(
+            tokenHash: ContentHash.sha256Hex(token), accountID: account.id, stage: .awaitingSecondFactor,
+            createdAt: now)
+        try await store.staffTransaction { staff in
+            if !trusted { try await staff.releaseSignInAttempt(of: account.id) }
+            try await staff.insert(session)
+        }
         return (account, token)
     }
 
@@ -265,29 +272,36 @@ public struct SignInStaff: Sendable {
         let pair = client.pair(account.email, trusted: trusted)
         var accepted = throttle.reserve(pair: pair, now: now)
         if accepted, !trusted {
-            accepted = try await store.reserveSignInAttempt(
-                of: account.id, limit: maxFailures, lockUntil: now.addingTimeInterval(lockout), now: now)
+            let lockUntil = now.addingTimeInterval(lockout)
+            let limit = maxFailures
+            accepted = try await store.staffTransaction { staff in
+                try await staff.reserveSignInAttempt(of: account.id, limit: limit, lockUntil: lockUntil, now: now)
+            }
         }
         if accepted {
             if let step = TOTP(secret: secret).matchingStep(code, at: now) {
-                accepted = try await store.acceptTOTPStep(step, of: account.id)
+                accepted = try await store.staffTransaction { try await $0.acceptTOTPStep(step, of: account.id) }
             } else if code.filter({ $0.isLetter || $0.isNumber }).count == 10 {
-                accepted = try await store.consumeRecoveryCode(RecoveryCodes.hash(code), of: account.id)
+                let hash = RecoveryCodes.hash(code)
+                accepted = try await store.staffTransaction { try await $0.consumeRecoveryCode(hash, of: account.id) }
             } else {
                 accepted = false
             }
         }
         guard accepted else { throw StaffError.invalidSecondFactor }
         throttle.clear(pair: pair, now: now)
-        try await store.resetSignInAttempts(of: account.id)
-        try await store.deleteSession(tokenHash: oldHash)
         let token = ContentHash.hex(random.bytes(count: 32))
-        try await store.insert(
-            StaffSession(
-                tokenHash: ContentHash.sha256Hex(token), accountID: account.id, stage: .signedIn, createdAt: now))
+        let signedIn = StaffSession(
+            tokenHash: ContentHash.sha256Hex(token), accountID: account.id, stage: .signedIn, createdAt: now)
         let event = StaffAccountEvent(
             account: account.id, action: .signedIn, role: nil, actor: account.actorID, occurredAt: now)
-        try await store.staffTransaction { try await $0.record(event) }
+        // One unit: the counters cleared, the old session replaced by the signed-in one, and the sign-in recorded.
+        try await store.staffTransaction { staff in
+            try await staff.resetSignInAttempts(of: account.id)
+            try await staff.deleteSession(tokenHash: oldHash)
+            try await staff.insert(signedIn)
+            try await staff.record(event)
+        }
         return (account, token)
     }
 }
@@ -449,6 +463,15 @@ public struct CreateStaffAccount: Sendable {
             tokenHash: ContentHash.sha256Hex(token), account: account,
             expiresAt: clock.now().addingTimeInterval(linkLifetime), partnerCodeHash: partnerCodeHash)
         return (link, token)
+    }
+
+    /// On a start with no administrator: a setup link naming no account yet, which creates the administrator
+    /// (and works only while there is none); its token, or nil when an administrator exists.
+    public func firstStartLink() async throws -> String? {
+        guard try await !store.accounts().contains(where: { $0.role == .administrator }) else { return nil }
+        let (link, token) = link(for: Identifier(random.uuid()))
+        try await store.staffTransaction { try await $0.insert(link) }
+        return token
     }
 
     /// Creates the account and returns it with its setup token (to be sent as a link).

@@ -53,9 +53,8 @@ public struct FluentReportStore: ReportStore {
     /// Whether the database is SQLite (which indexes search documents in the background).
     let isSQLite: Bool
 
-    /// The report's rows, sealed and encoded before its transaction (see `ReportRows`).
-    public func prepare(_ report: Report) throws -> PreparedReport {
-        PreparedReport(report, stored: try ReportRows(report, cipher: cipher))
+    public func seal(_ contact: ContactDetails, of report: Identifier<Report>) throws -> String {
+        try cipher.seal(contact, recordID: report.rawValue.uuidString)
     }
 
     /// How the group committer has run units of work so far.
@@ -231,6 +230,7 @@ struct FluentUnitOfWork: UnitOfWork {
     var evidence: any EvidenceRepository { FluentEvidenceRepository(unit: self) }
     var incidents: any IncidentRepository { FluentIncidentRepository(unit: self) }
     var caseFiles: any CaseFileRepository { FluentCaseFileRepository(unit: self) }
+    var staff: any StaffRepository { FluentStaffRepository(unit: self) }
 
     func nextNumber(in sequence: String) async throws -> Int {
         Int(try await batch.next(sequence, first: 1))
@@ -253,11 +253,17 @@ struct FluentReportRepository: ReportRepository {
     // reflection on every create, which cost more than the rest of a submission together (measured with
     // perf under wrk).
     func insert(_ prepared: PreparedReport) async throws {
-        var rows = try (prepared.stored as? ReportRows) ?? ReportRows(prepared.report, cipher: unit.cipher)
-        rows.number(prepared.report.reference)
-        unit.batch.add(.reports, [rows.report])
-        unit.batch.add(.identifiers, rows.identifiers)
-        unit.batch.add(.searchDocuments, [rows.searchDocument])
+        let report = prepared.report
+        unit.batch.add(.reports, [ReportMapping.cells(of: report, sealedContact: prepared.sealedContact)])
+        unit.batch.add(.identifiers, ReportIdentifiers.rows(prepared.indexKeys, of: report.id.rawValue))
+        unit.batch.add(
+            .searchDocuments,
+            [
+                [
+                    .uuid(report.id.rawValue), .text("report"), .text(report.reference.description),
+                    .text(prepared.searchableText),
+                ]
+            ])
     }
 
     func insert(_ message: ThreadMessage) async throws {
@@ -279,9 +285,8 @@ struct FluentReportRepository: ReportRepository {
 
 enum ReportMapping {
     /// The `reports` row of a new report (`RowTable.reports`), contact details sealed.
-    static func cells(of report: Report, cipher: ContactCipher) throws -> [Cell] {
+    static func cells(of report: Report, sealedContact contact: String?) -> [Cell] {
         let content = report.content
-        let contact = try report.contact.map { try cipher.seal($0, recordID: report.id.rawValue.uuidString) }
         return [
             .uuid(report.id.rawValue), .text(report.reference.description), .integer(Int64(report.reference.year)),
             .integer(Int64(report.reference.number)), .text(report.jurisdiction), .text(report.status.rawValue),
@@ -392,31 +397,5 @@ enum ReportMapping {
             id: Identifier(id), reportID: Identifier(record.reportID), author: author, body: record.body,
             createdAt: record.createdAt, contentHash: record.contentHash
         )
-    }
-}
-
-/// A new report's rows — the `reports` row, contact details sealed, its identifier keys and its search document
-/// (`ReportContent.searchableText`) — built before its transaction, when everything but its reference is known
-/// (`number` fills that in).
-struct ReportRows: Sendable {
-    var report: [Cell]
-    var identifiers: [[Cell]]
-    var searchDocument: [Cell]
-
-    init(_ report: Report, cipher: ContactCipher) throws {
-        self.report = try ReportMapping.cells(of: report, cipher: cipher)
-        identifiers = ReportIdentifiers.rows(RelatedReports.indexKeys(of: report.content), of: report.id.rawValue)
-        searchDocument = [
-            .uuid(report.id.rawValue), .text("report"), .text(report.reference.description),
-            .text(report.content.searchableText),
-        ]
-    }
-
-    /// Sets the reference columns (`RowTable.reports` 1–3: reference, year, number; `RowTable.searchDocuments` 2).
-    mutating func number(_ reference: ReportReference) {
-        report[1] = .text(reference.description)
-        report[2] = .integer(Int64(reference.year))
-        report[3] = .integer(Int64(reference.number))
-        searchDocument[2] = .text(reference.description)
     }
 }

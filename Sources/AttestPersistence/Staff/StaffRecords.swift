@@ -221,105 +221,6 @@ extension FluentReportStore: StaffStore {
             partnerCodeHash: row.partner_hash)
     }
 
-    public func staffTransaction<Result: Sendable>(
-        _ work: @escaping @Sendable (any StaffUnitOfWork) async throws -> Result
-    ) async throws -> Result {
-        let cipher = self.cipher
-        return try await unitOfWork { unit in
-            try await work(FluentStaffUnitOfWork(unit: unit, sql: try await unit.connection(), cipher: cipher))
-        }
-    }
-
-    /// Runs one conditional UPDATE (`RETURNING id`, on SQLite and PostgreSQL alike) in a write transaction;
-    /// whether it changed the row.
-    private func changed(_ update: @escaping @Sendable (any SQLDatabase) -> SQLUpdateBuilder) async throws -> Bool {
-        struct Changed: Decodable { var id: UUID }
-        return try await write { sql in
-            try await update(sql).returning("id").all(decoding: Changed.self).count == 1
-        }
-    }
-
-    public func reserveSignInAttempt(of account: Identifier<StaffAccount>, limit: Int, lockUntil: Date, now: Date)
-        async throws -> Bool
-    {
-        let id = account.rawValue
-        return try await write { sql in
-            try await sql.update("staff_accounts").set("failed_attempts", to: SQLBind(0))
-                .set("locked_until", to: SQLLiteral.null)
-                .where("id", .equal, SQLBind(id)).where("locked_until", .lessThanOrEqual, SQLBind(now)).run()
-            struct Changed: Decodable { var id: UUID }
-            // SET expressions read the row as it was: the attempt that takes the count to the limit sets the lock.
-            return try await sql.update("staff_accounts")
-                .set("failed_attempts", to: SQLRaw("failed_attempts + 1"))
-                .set(
-                    "locked_until",
-                    to: SQLQueryString(
-                        "CASE WHEN failed_attempts + 1 >= \(bind: Int64(limit)) THEN \(bind: lockUntil) ELSE locked_until END"
-                    )
-                )
-                .where("id", .equal, SQLBind(id)).where("failed_attempts", .lessThan, SQLBind(Int64(limit)))
-                .returning("id").all(decoding: Changed.self).count == 1
-        }
-    }
-
-    public func releaseSignInAttempt(of account: Identifier<StaffAccount>) async throws {
-        _ = try await changed { sql in
-            sql.update("staff_accounts").set("failed_attempts", to: SQLRaw("failed_attempts - 1"))
-                .set("locked_until", to: SQLLiteral.null)
-                .where("id", .equal, SQLBind(account.rawValue)).where("failed_attempts", .greaterThan, SQLBind(0))
-        }
-    }
-
-    public func resetSignInAttempts(of account: Identifier<StaffAccount>) async throws {
-        _ = try await changed { sql in
-            sql.update("staff_accounts").set("failed_attempts", to: SQLBind(0)).set("locked_until", to: SQLLiteral.null)
-                .where("id", .equal, SQLBind(account.rawValue))
-        }
-    }
-
-    public func acceptTOTPStep(_ step: Int64, of account: Identifier<StaffAccount>) async throws -> Bool {
-        try await changed { sql in
-            sql.update("staff_accounts").set("last_totp_step", to: SQLBind(step))
-                .where("id", .equal, SQLBind(account.rawValue))
-                .where(group: {
-                    $0.where("last_totp_step", .is, SQLLiteral.null).orWhere("last_totp_step", .lessThan, SQLBind(step))
-                })
-        }
-    }
-
-    public func consumeRecoveryCode(_ hash: String, of account: Identifier<StaffAccount>) async throws -> Bool {
-        struct Row: Decodable { var recovery_codes: String }
-        // Compare and swap on the whole list: a racing request that used another code makes this one read again.
-        for _ in 0..<8 {
-            guard
-                let stored = try await sql.select().column("recovery_codes").from("staff_accounts")
-                    .where("id", .equal, SQLBind(account.rawValue)).first(decoding: Row.self)?.recovery_codes,
-                var codes = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)),
-                let index = codes.firstIndex(of: hash)
-            else { return false }
-            codes.remove(at: index)
-            let remaining = CanonicalJSON.array(codes)
-            if try await changed({ sql in
-                sql.update("staff_accounts").set("recovery_codes", to: SQLBind(remaining))
-                    .where("id", .equal, SQLBind(account.rawValue)).where("recovery_codes", .equal, SQLBind(stored))
-            }) {
-                return true
-            }
-        }
-        return false
-    }
-
-    public func insert(_ session: StaffSession) async throws {
-        try await write { sql in
-            try await sql.insert(into: "staff_sessions")
-                .model(
-                    StaffSessionRow(
-                        token_hash: session.tokenHash, account_id: session.accountID.rawValue,
-                        stage: session.stage.rawValue, created_at: session.createdAt, last_seen_at: session.lastSeenAt)
-                ).run()
-        }
-    }
-
     public func session(tokenHash: String) async throws -> StaffSession? {
         guard
             let row = try await sql.select().column("*").from("staff_sessions")
@@ -330,28 +231,6 @@ extension FluentReportStore: StaffStore {
             tokenHash: row.token_hash, accountID: Identifier(row.account_id), stage: stage, createdAt: row.created_at)
         session.lastSeenAt = row.last_seen_at
         return session
-    }
-
-    public func update(_ session: StaffSession) async throws {
-        try await write { sql in
-            try await sql.update("staff_sessions")
-                .set("last_seen_at", to: SQLBind(session.lastSeenAt)).set("stage", to: SQLBind(session.stage.rawValue))
-                .where("token_hash", .equal, SQLBind(session.tokenHash)).run()
-        }
-    }
-
-    public func deleteSession(tokenHash: String) async throws {
-        try await write { sql in
-            try await sql.delete(from: "staff_sessions")
-                .where("token_hash", .equal, SQLBind(tokenHash)).run()
-        }
-    }
-
-    public func deleteSessions(of account: Identifier<StaffAccount>) async throws {
-        try await write { sql in
-            try await sql.delete(from: "staff_sessions")
-                .where("account_id", .equal, SQLBind(account.rawValue)).run()
-        }
     }
 
     public func approvalRequests(pendingAt now: Date) async throws -> [StaffApprovalRequest] {
@@ -380,14 +259,14 @@ extension FluentReportStore: StaffStore {
     }
 }
 
-/// A staff transaction: the report unit of work's database and custody log.
-struct FluentStaffUnitOfWork: StaffUnitOfWork {
+/// Staff accounts, setup links, sessions and approval requests, written in a unit of work (on its connection,
+/// everything batched before written: `FluentUnitOfWork.connection`).
+struct FluentStaffRepository: StaffRepository {
     let unit: FluentUnitOfWork
-    /// The unit's connection, everything batched before written (`FluentUnitOfWork.connection`).
-    let sql: any SQLDatabase
-    let cipher: ContactCipher
+    var cipher: ContactCipher { unit.cipher }
 
     func insert(_ account: StaffAccount) async throws {
+        let sql = try await unit.connection()
         let row = try cipher.row(of: account)
         struct Found: Decodable { var id: UUID }
         if try await sql.select().column("id").from("staff_accounts").where("email", .equal, SQLBind(row.email))
@@ -399,6 +278,7 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
     }
 
     func update(_ account: StaffAccount) async throws {
+        let sql = try await unit.connection()
         let row = try cipher.row(of: account)
         try await sql.update("staff_accounts")
             .set("role", to: SQLBind(row.role)).set("receiving_office", to: SQLBind(row.receiving_office))
@@ -408,12 +288,14 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
     }
 
     func startSignIns(of account: Identifier<StaffAccount>, lastTOTPStep: Int64) async throws {
+        let sql = try await unit.connection()
         try await sql.update("staff_accounts").set("failed_attempts", to: SQLBind(0))
             .set("locked_until", to: SQLLiteral.null).set("last_totp_step", to: SQLBind(lastTOTPStep))
             .where("id", .equal, SQLBind(account.rawValue)).run()
     }
 
     func insert(_ link: StaffSetupLink) async throws {
+        let sql = try await unit.connection()
         try await sql.insert(into: "staff_setup_links")
             .columns("token_hash", "account_id", "expires_at", "partner_hash")
             .values(
@@ -423,6 +305,7 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
     }
 
     func claimSetupLink(tokenHash: String, now: Date) async throws -> Bool {
+        let sql = try await unit.connection()
         struct Claimed: Decodable { var token_hash: String }
         return try await sql.update("staff_setup_links").set("used_at", to: SQLBind(now))
             .where("token_hash", .equal, SQLBind(tokenHash)).where("used_at", .is, SQLLiteral.null)
@@ -431,15 +314,18 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
     }
 
     func revokeSetupLinks(of account: Identifier<StaffAccount>) async throws {
+        let sql = try await unit.connection()
         try await sql.update("staff_setup_links").set("expires_at", to: SQLBind(Date(timeIntervalSince1970: 0)))
             .where("account_id", .equal, SQLBind(account.rawValue)).where("used_at", .is, SQLLiteral.null).run()
     }
 
     func deleteSessions(of account: Identifier<StaffAccount>) async throws {
+        let sql = try await unit.connection()
         try await sql.delete(from: "staff_sessions").where("account_id", .equal, SQLBind(account.rawValue)).run()
     }
 
     func insert(_ request: StaffApprovalRequest) async throws {
+        let sql = try await unit.connection()
         try await sql.insert(into: "staff_approval_requests").model(StaffApprovalRequestRow(request)).run()
     }
 
@@ -447,6 +333,7 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
         _ request: Identifier<StaffApprovalRequest>, by administrator: Identifier<StaffAccount>, approved: Bool,
         at time: Date
     ) async throws -> Bool {
+        let sql = try await unit.connection()
         struct Decided: Decodable { var id: UUID }
         return try await sql.update("staff_approval_requests").set("decided_at", to: SQLBind(time))
             .set("decided_by", to: SQLBind(administrator.rawValue)).set("approved", to: SQLBind(approved))
@@ -456,6 +343,7 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
     }
 
     func record(_ event: StaffAccountEvent) async throws {
+        let sql = try await unit.connection()
         let receipt = try await unit.custodyLog.append(event.custodyEvent)
         try await sql.insert(into: "staff_account_events")
             .model(
@@ -463,6 +351,104 @@ struct FluentStaffUnitOfWork: StaffUnitOfWork {
                     custody_index: receipt.index, account_id: event.account.rawValue, action: event.action.rawValue,
                     role: event.role?.rawValue, actor: event.actor, occurred_at: event.occurredAt)
             ).run()
+    }
+
+    /// Runs one conditional UPDATE (`RETURNING id`, on SQLite and PostgreSQL alike); whether it changed the row.
+    private func changed(_ update: (any SQLDatabase) -> SQLUpdateBuilder) async throws -> Bool {
+        struct Changed: Decodable { var id: UUID }
+        return try await update(try await unit.connection()).returning("id").all(decoding: Changed.self).count == 1
+    }
+
+    func reserveSignInAttempt(of account: Identifier<StaffAccount>, limit: Int, lockUntil: Date, now: Date)
+        async throws -> Bool
+    {
+        let id = account.rawValue
+        let sql = try await unit.connection()
+        try await sql.update("staff_accounts").set("failed_attempts", to: SQLBind(0))
+            .set("locked_until", to: SQLLiteral.null)
+            .where("id", .equal, SQLBind(id)).where("locked_until", .lessThanOrEqual, SQLBind(now)).run()
+        struct Changed: Decodable { var id: UUID }
+        // SET expressions read the row as it was: the attempt that takes the count to the limit sets the lock.
+        return try await sql.update("staff_accounts")
+            .set("failed_attempts", to: SQLRaw("failed_attempts + 1"))
+            .set(
+                "locked_until",
+                to: SQLQueryString(
+                    "CASE WHEN failed_attempts + 1 >= \(bind: Int64(limit)) THEN \(bind: lockUntil) ELSE locked_until END"
+                )
+            )
+            .where("id", .equal, SQLBind(id)).where("failed_attempts", .lessThan, SQLBind(Int64(limit)))
+            .returning("id").all(decoding: Changed.self).count == 1
+    }
+
+    func releaseSignInAttempt(of account: Identifier<StaffAccount>) async throws {
+        _ = try await changed { sql in
+            sql.update("staff_accounts").set("failed_attempts", to: SQLRaw("failed_attempts - 1"))
+                .set("locked_until", to: SQLLiteral.null)
+                .where("id", .equal, SQLBind(account.rawValue)).where("failed_attempts", .greaterThan, SQLBind(0))
+        }
+    }
+
+    func resetSignInAttempts(of account: Identifier<StaffAccount>) async throws {
+        _ = try await changed { sql in
+            sql.update("staff_accounts").set("failed_attempts", to: SQLBind(0)).set("locked_until", to: SQLLiteral.null)
+                .where("id", .equal, SQLBind(account.rawValue))
+        }
+    }
+
+    func acceptTOTPStep(_ step: Int64, of account: Identifier<StaffAccount>) async throws -> Bool {
+        try await changed { sql in
+            sql.update("staff_accounts").set("last_totp_step", to: SQLBind(step))
+                .where("id", .equal, SQLBind(account.rawValue))
+                .where(group: {
+                    $0.where("last_totp_step", .is, SQLLiteral.null).orWhere("last_totp_step", .lessThan, SQLBind(step))
+                })
+        }
+    }
+
+    func consumeRecoveryCode(_ hash: String, of account: Identifier<StaffAccount>) async throws -> Bool {
+        struct Row: Decodable { var recovery_codes: String }
+        // Compare and swap on the whole list: a racing request that used another code makes this one read again.
+        for _ in 0..<8 {
+            guard
+                let stored = try await unit.connection().select().column("recovery_codes").from("staff_accounts")
+                    .where("id", .equal, SQLBind(account.rawValue)).first(decoding: Row.self)?.recovery_codes,
+                var codes = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)),
+                let index = codes.firstIndex(of: hash)
+            else { return false }
+            codes.remove(at: index)
+            let remaining = CanonicalJSON.array(codes)
+            if try await changed({ sql in
+                sql.update("staff_accounts").set("recovery_codes", to: SQLBind(remaining))
+                    .where("id", .equal, SQLBind(account.rawValue)).where("recovery_codes", .equal, SQLBind(stored))
+            }) {
+                return true
+            }
+        }
+        return false
+    }
+
+    func insert(_ session: StaffSession) async throws {
+        let sql = try await unit.connection()
+        try await sql.insert(into: "staff_sessions")
+            .model(
+                StaffSessionRow(
+                    token_hash: session.tokenHash, account_id: session.accountID.rawValue,
+                    stage: session.stage.rawValue, created_at: session.createdAt, last_seen_at: session.lastSeenAt)
+            ).run()
+    }
+
+    func update(_ session: StaffSession) async throws {
+        let sql = try await unit.connection()
+        try await sql.update("staff_sessions")
+            .set("last_seen_at", to: SQLBind(session.lastSeenAt)).set("stage", to: SQLBind(session.stage.rawValue))
+            .where("token_hash", .equal, SQLBind(session.tokenHash)).run()
+    }
+
+    func deleteSession(tokenHash: String) async throws {
+        let sql = try await unit.connection()
+        try await sql.delete(from: "staff_sessions")
+            .where("token_hash", .equal, SQLBind(tokenHash)).run()
     }
 }
 

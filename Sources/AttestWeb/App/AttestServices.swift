@@ -83,6 +83,12 @@ public final class AttestServices: Sendable {
         return signIn
     }
 
+    public var staffSessions: StaffSessions {
+        StaffSessions(
+            store: staff, clock: clock, idle: TimeInterval(configuration.staffIdleSeconds),
+            absolute: TimeInterval(configuration.staffSessionSeconds))
+    }
+
     public var completeStaffSetup: CompleteStaffSetup {
         CompleteStaffSetup(store: staff, hasher: passwordHasher, clock: clock, random: random)
     }

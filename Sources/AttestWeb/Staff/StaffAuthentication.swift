@@ -224,26 +224,7 @@ extension Request {
     func signedInStaff() async throws -> SignedInStaff? {
         if let cached = storage[StaffKey.self] { return cached }
         guard let token = StaffCookie.token(of: self) else { return nil }
-        let services = attest
-        let store = services.staff
-        let now = services.clock.now()
-        guard var session = try await store.session(tokenHash: ContentHash.sha256Hex(token)),
-            session.stage == .signedIn
-        else { return nil }
-        let configuration = services.configuration
-        guard
-            session.isValid(
-                at: now, idle: TimeInterval(configuration.staffIdleSeconds),
-                absolute: TimeInterval(configuration.staffSessionSeconds))
-        else {
-            try await store.deleteSession(tokenHash: session.tokenHash)
-            return nil
-        }
-        guard let account = try await store.account(id: session.accountID), account.isEnrolled else { return nil }
-        if now.timeIntervalSince(session.lastSeenAt) >= 60 {
-            session.lastSeenAt = now
-            try await store.update(session)
-        }
+        guard let (session, account) = try await attest.staffSessions.current(token: token) else { return nil }
         let staff = SignedInStaff(account: account, session: session)
         storage[StaffKey.self] = staff
         return staff

@@ -303,7 +303,7 @@ struct StaffController: RouteCollection {
 
     func signOut(request: Request, staff: SignedInStaff) async throws -> Response {
         _ = try Self.form(request)
-        try await request.attest.staff.deleteSession(tokenHash: staff.session.tokenHash)
+        try await request.attest.staffSessions.signOut(staff.session)
         let response = request.redirect(to: Paths.staffSignIn, redirectType: .normal)
         StaffCookie.clear(on: response, for: request)
         return response
@@ -311,7 +311,7 @@ struct StaffController: RouteCollection {
 
     func signOutEverywhere(request: Request, staff: SignedInStaff) async throws -> Response {
         _ = try Self.form(request)
-        try await request.attest.staff.deleteSessions(of: staff.account.id)
+        try await request.attest.staffSessions.signOutEverywhere(staff.account.id)
         let response = request.redirect(to: Paths.staffSignIn, redirectType: .normal)
         StaffCookie.clear(on: response, for: request)
         return response

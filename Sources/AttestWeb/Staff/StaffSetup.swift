@@ -30,9 +30,7 @@ struct FirstStartSetupLink: LifecycleHandler {
 
     /// A first-start link, or nil when an administrator exists.
     static func issue(_ services: AttestServices) async throws -> String? {
-        guard try await !services.staff.accounts().contains(where: { $0.role == .administrator }) else { return nil }
-        let (link, token) = services.createStaffAccount.link(for: Identifier(services.random.uuid()))
-        try await services.staff.staffTransaction { try await $0.insert(link) }
+        guard let token = try await services.createStaffAccount.firstStartLink() else { return nil }
         return "\(services.configuration.publicURL)\(Paths.staffSetup)/\(token)"
     }
 }
