@@ -65,6 +65,8 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffStore {
         public var sequences: [String: Int] = [:]
         public var custody: [CustodyEvent] = []
         public var evidence: [EvidenceItem] = []
+        /// Uploads as the upload server records them.
+        public var storedUploads: [String: StoredUpload] = [:]
         /// Completed uploads not yet attached.
         public var uploads: [String: CompletedUpload] = [:]
         /// Uploads attached, and to which report.
@@ -282,7 +284,7 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffStore {
 
     /// One unit of work: every feature's repository, on a copy of the state.
     final class Unit: UnitOfWork, ReportRepository, EvidenceRepository, IncidentRepository, CaseFileRepository,
-        StaffRepository, CustodyLog, @unchecked Sendable
+        StaffRepository, UploadRepository, CustodyLog, @unchecked Sendable
     {
         private let lock = NIOLock()
         private var state: State
@@ -300,6 +302,7 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffStore {
         var incidents: any IncidentRepository { self }
         var caseFiles: any CaseFileRepository { self }
         var staff: any StaffRepository { self }
+        var uploads: any UploadRepository { self }
 
         func nextNumber(in sequence: String) async throws -> Int {
             lock.withLock {
@@ -337,6 +340,7 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffStore {
                 if state.attachedUploads[id] != nil { throw EvidenceError.uploadAlreadyAttached }
                 guard let upload = state.uploads.removeValue(forKey: id) else { throw EvidenceError.uploadNotFound }
                 state.attachedUploads[id] = report
+                state.storedUploads[id]?.state = .attached
                 return upload
             }
         }
@@ -542,6 +546,53 @@ public actor InMemoryReportStore: ReportStore, CaseFileStore, StaffStore {
 
         func deleteSessions(of account: Identifier<StaffAccount>) async throws {
             lock.withLock { state.sessions = state.sessions.filter { $0.value.accountID != account } }
+        }
+
+        func insert(_ upload: StoredUpload) async throws {
+            lock.withLock { state.storedUploads[upload.id] = upload }
+        }
+
+        func complete(
+            id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date, expiresAt: Date?
+        ) async throws {
+            lock.withLock {
+                guard var upload = state.storedUploads[id], upload.state == .open else { return }
+                upload.state = .complete
+                upload.sha256 = sha256
+                upload.sha512 = sha512
+                upload.mediaType = mediaType
+                upload.completedAt = completedAt
+                if let expiresAt { upload.expiresAt = expiresAt }
+                state.storedUploads[id] = upload
+                state.uploads[id] = upload.completed
+            }
+        }
+
+        func mark(id: String, as newState: StoredUpload.State) async throws {
+            lock.withLock {
+                state.storedUploads[id]?.state = newState
+                state.storedUploads[id]?.metadata = nil
+                state.uploads[id] = nil
+            }
+        }
+
+        func delete(id: String) async throws {
+            lock.withLock {
+                guard state.storedUploads[id]?.state != .attached else { return }
+                state.storedUploads[id] = nil
+                state.uploads[id] = nil
+            }
+        }
+
+        func expire(now: Date) async throws -> [StoredUpload] {
+            let due = lock.withLock {
+                state.storedUploads.values.filter {
+                    $0.expiresAt < now && ($0.state == .open || $0.state == .complete)
+                        && state.attachedUploads[$0.id] == nil
+                }
+            }
+            for upload in due { try await mark(id: upload.id, as: .expired) }
+            return due
         }
 
         func append(_ event: CustodyEvent) async throws -> CustodyReceipt {

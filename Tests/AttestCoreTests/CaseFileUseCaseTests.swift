@@ -295,4 +295,40 @@ struct CaseFileUseCaseTests {
             _ = try await download.execute(item.id, actor: prosecutor) { _ in 0 }
         }
     }
+
+    @Test("Uploads: recorded, completed, claimed once by a report, and expired only while unattached")
+    func uploads() async throws {
+        let now = clock.now()
+        @Sendable func upload(_ id: String, expiresIn seconds: TimeInterval) -> StoredUpload {
+            StoredUpload(
+                id: id, length: 4, source: .publicUpload, senderSHA256: nil, createdAt: now,
+                expiresAt: now.addingTimeInterval(seconds))
+        }
+        try await store.transaction { unit in
+            try await unit.uploads.insert(upload("kept", expiresIn: 60))
+            try await unit.uploads.insert(upload("late", expiresIn: 60))
+            try await unit.uploads.insert(upload("open", expiresIn: 60))
+            for id in ["kept", "late"] {
+                try await unit.uploads.complete(
+                    id: id, sha256: String(repeating: "c", count: 64), sha512: String(repeating: "d", count: 128),
+                    mediaType: "image/jpeg", completedAt: now, expiresAt: nil)
+            }
+        }
+        let receipt = try await SubmitReport(
+            store: store, clock: clock, random: SeededRandom(seed: 3),
+            validator: ReportValidator(jurisdiction: jurisdiction, limits: ReportLimits())
+        ).execute(.init(submission: .minimal(), uploads: ["kept"]))
+        #expect(receipt.evidence.map(\.item.uploadID) == ["kept"])
+        await #expect(throws: EvidenceError.uploadAlreadyAttached) {
+            _ = try await SubmitReport(
+                store: store, clock: clock, random: SeededRandom(seed: 4),
+                validator: ReportValidator(jurisdiction: jurisdiction, limits: ReportLimits())
+            ).execute(.init(submission: .minimal(), uploads: ["kept"]))
+        }
+        let expired = try await store.transaction { try await $0.uploads.expire(now: now.addingTimeInterval(61)) }
+        #expect(Set(expired.map(\.id)) == ["late", "open"])
+        let state = await store.state
+        #expect(state.storedUploads["kept"]?.state == .attached && state.storedUploads["late"]?.state == .expired)
+        #expect(state.reports.count == 1, "the refused report was not stored")
+    }
 }

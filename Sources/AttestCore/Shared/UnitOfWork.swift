@@ -12,6 +12,7 @@ public protocol UnitOfWork: Sendable {
     var incidents: any IncidentRepository { get }
     var caseFiles: any CaseFileRepository { get }
     var staff: any StaffRepository { get }
+    var uploads: any UploadRepository { get }
     /// The custody log, appending within this unit of work.
     var custodyLog: any CustodyLog { get }
 }

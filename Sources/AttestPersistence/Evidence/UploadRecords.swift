@@ -3,59 +3,6 @@ import FluentKit
 import FluentSQL
 import Foundation
 
-/// One tus upload as the database knows it. Its bytes so far live in the upload directory; the offset is
-/// the size of that file, so what was fsynced before an acknowledgement is exactly what a restart sees.
-public struct StoredUpload: Equatable, Sendable {
-    public enum State: String, Sendable {
-        /// Receiving bytes.
-        case open
-        /// Every byte arrived, hashed, typed and sealed in the evidence store; waiting to be attached.
-        case complete
-        /// Attached to a report as evidence.
-        case attached
-        /// The content was refused (type not allowed, or not the hash the sender computed); nothing was kept.
-        case rejected
-        /// Not completed or not attached in time; its bytes were removed.
-        case expired
-    }
-
-    public var id: String
-    public var length: Int64
-    public var source: EvidenceSource
-    public var state: State
-    public var senderSHA256: String?
-    /// The client's `Upload-Metadata` header, echoed on HEAD as tus requires; kept only while the upload is
-    /// pending (it may carry a file name) and cleared when it is attached, refused or expired.
-    public var metadata: String?
-    public var createdAt: Date
-    public var expiresAt: Date
-    public var completedAt: Date?
-    public var sha256: String?
-    public var sha512: String?
-    public var mediaType: String?
-
-    public init(
-        id: String, length: Int64, source: EvidenceSource, state: State = .open, senderSHA256: String?,
-        createdAt: Date, expiresAt: Date
-    ) {
-        self.id = id
-        self.length = length
-        self.source = source
-        self.state = state
-        self.senderSHA256 = senderSHA256
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-    }
-
-    /// The completed upload, when it is complete.
-    public var completed: CompletedUpload? {
-        guard state == .complete, let sha256, let sha512, let mediaType, let completedAt else { return nil }
-        return CompletedUpload(
-            id: id, sha256: sha256, sha512: sha512, size: length, mediaType: mediaType, source: source,
-            completedAt: completedAt, senderSHA256: senderSHA256)
-    }
-}
-
 struct UploadRow: Decodable {
     var id: String
     var length: Int64
@@ -107,66 +54,58 @@ struct EvidenceRow: Decodable {
     }
 }
 
-extension FluentReportStore {
-    /// Records a new upload (before its first byte is acknowledged).
-    public func createUpload(_ upload: StoredUpload) async throws {
-        try await write { sql in
-            try await sql.insert(into: "uploads")
-                .columns("id", "length", "source", "state", "sender_sha256", "metadata", "created_at", "expires_at")
-                .values(
-                    SQLBind(upload.id), SQLBind(upload.length), SQLBind(upload.source.rawValue),
-                    SQLBind(upload.state.rawValue), SQLBind(upload.senderSHA256), SQLBind(upload.metadata),
-                    SQLBind(upload.createdAt), SQLBind(upload.expiresAt)
-                ).run()
-        }
+/// Uploads, written in a unit of work.
+struct FluentUploadRepository: UploadRepository {
+    let unit: FluentUnitOfWork
+
+    func insert(_ upload: StoredUpload) async throws {
+        try await unit.connection().insert(into: "uploads")
+            .columns("id", "length", "source", "state", "sender_sha256", "metadata", "created_at", "expires_at")
+            .values(
+                SQLBind(upload.id), SQLBind(upload.length), SQLBind(upload.source.rawValue),
+                SQLBind(upload.state.rawValue), SQLBind(upload.senderSHA256), SQLBind(upload.metadata),
+                SQLBind(upload.createdAt), SQLBind(upload.expiresAt)
+            ).run()
     }
 
+    func complete(
+        id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date, expiresAt: Date?
+    ) async throws {
+        var update = try await unit.connection().update("uploads")
+        if let expiresAt { update = update.set("expires_at", to: SQLBind(expiresAt)) }
+        try await update
+            .set("state", to: SQLBind(StoredUpload.State.complete.rawValue))
+            .set("sha256", to: SQLBind(sha256)).set("sha512", to: SQLBind(sha512))
+            .set("media_type", to: SQLBind(mediaType)).set("completed_at", to: SQLBind(completedAt))
+            .where("id", .equal, SQLBind(id)).where("state", .equal, SQLBind(StoredUpload.State.open.rawValue))
+            .run()
+    }
+
+    func mark(id: String, as state: StoredUpload.State) async throws {
+        try await unit.connection().update("uploads").set("state", to: SQLBind(state.rawValue))
+            .set("metadata", to: SQLLiteral.null).where("id", .equal, SQLBind(id)).run()
+    }
+
+    func delete(id: String) async throws {
+        try await unit.connection().delete(from: "uploads").where("id", .equal, SQLBind(id))
+            .where("state", .notEqual, SQLBind(StoredUpload.State.attached.rawValue)).run()
+    }
+
+    func expire(now: Date) async throws -> [StoredUpload] {
+        let due = try await unit.connection().select().column("*").from("uploads")
+            .where("expires_at", .lessThan, SQLBind(now))
+            .where("state", .in, [StoredUpload.State.open.rawValue, StoredUpload.State.complete.rawValue])
+            .all(decoding: UploadRow.self).map { try $0.stored() }
+        for upload in due { try await mark(id: upload.id, as: .expired) }
+        return due
+    }
+}
+
+extension FluentReportStore: UploadStore {
     /// The upload with `id`, or nil.
     public func upload(id: String) async throws -> StoredUpload? {
         try await sql.select().column("*").from("uploads").where("id", .equal, SQLBind(id))
             .first(decoding: UploadRow.self)?.stored()
-    }
-
-    /// Records that an upload's bytes are sealed in the store under its hashes (state `complete`).
-    public func completeUpload(
-        id: String, sha256: String, sha512: String, mediaType: String, completedAt: Date, expiresAt: Date? = nil
-    ) async throws {
-        try await write { sql in
-            var update = sql.update("uploads")
-            if let expiresAt { update = update.set("expires_at", to: SQLBind(expiresAt)) }
-            try await update
-                .set("state", to: SQLBind(StoredUpload.State.complete.rawValue))
-                .set("sha256", to: SQLBind(sha256)).set("sha512", to: SQLBind(sha512))
-                .set("media_type", to: SQLBind(mediaType)).set("completed_at", to: SQLBind(completedAt))
-                .where("id", .equal, SQLBind(id)).where("state", .equal, SQLBind(StoredUpload.State.open.rawValue))
-                .run()
-        }
-    }
-
-    /// Moves an upload to `state` (rejected or expired).
-    public func markUpload(id: String, as state: StoredUpload.State) async throws {
-        try await write { sql in
-            try await sql.update("uploads").set("state", to: SQLBind(state.rawValue))
-                .set("metadata", to: SQLLiteral.null).where("id", .equal, SQLBind(id)).run()
-        }
-    }
-
-    /// Forgets an upload (tus termination). Attached uploads stay: they are evidence.
-    public func deleteUpload(id: String) async throws {
-        try await write { sql in
-            try await sql.delete(from: "uploads").where("id", .equal, SQLBind(id))
-                .where("state", .notEqual, SQLBind(StoredUpload.State.attached.rawValue)).run()
-        }
-    }
-
-    /// Marks every open or complete-but-unattached upload whose time ran out as expired; returns them.
-    public func expireUploads(now: Date) async throws -> [StoredUpload] {
-        let due = try await sql.select().column("*").from("uploads")
-            .where("expires_at", .lessThan, SQLBind(now))
-            .where("state", .in, [StoredUpload.State.open.rawValue, StoredUpload.State.complete.rawValue])
-            .all(decoding: UploadRow.self).map { try $0.stored() }
-        for upload in due { try await markUpload(id: upload.id, as: .expired) }
-        return due
     }
 
     /// Uploads still receiving bytes.

@@ -231,6 +231,7 @@ struct FluentUnitOfWork: UnitOfWork {
     var incidents: any IncidentRepository { FluentIncidentRepository(unit: self) }
     var caseFiles: any CaseFileRepository { FluentCaseFileRepository(unit: self) }
     var staff: any StaffRepository { FluentStaffRepository(unit: self) }
+    var uploads: any UploadRepository { FluentUploadRepository(unit: self) }
 
     func nextNumber(in sequence: String) async throws -> Int {
         Int(try await batch.next(sequence, first: 1))

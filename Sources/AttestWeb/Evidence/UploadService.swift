@@ -32,7 +32,7 @@ enum UploadError: Error, Equatable {
 /// Receives uploads: part files in `<data>/uploads`, digests on the fly, checks on completion, sealing into the
 /// evidence store, expiry and the orphan sweep.
 final class UploadService: Sendable {
-    let store: FluentReportStore
+    let store: any UploadStore
     let blobs: any EvidenceBlobStore
     let limits: EvidenceLimits
     let directory: URL
@@ -45,7 +45,7 @@ final class UploadService: Sendable {
     static let blockSize = 1 << 20
 
     init(
-        store: FluentReportStore, blobs: any EvidenceBlobStore, limits: EvidenceLimits, directory: URL,
+        store: any UploadStore, blobs: any EvidenceBlobStore, limits: EvidenceLimits, directory: URL,
         pool: NIOThreadPool, metadata: MetadataExtractor, logger: Logger, clock: any Clock = SystemClock()
     ) throws {
         self.store = store
@@ -99,7 +99,7 @@ final class UploadService: Sendable {
             upload.id, length: length, client: client, free: freeBytes(), floor: limits.freeDiskFloorBytes,
             perClient: limits.openBytesPerClientMax)
         do {
-            try await store.createUpload(upload)
+            try await store.transaction { [upload] in try await $0.uploads.insert(upload) }
             _ = try PartFile.create(at: partURL(upload.id))
         } catch {
             await registry.releaseReservation(upload.id)
@@ -227,10 +227,14 @@ final class UploadService: Sendable {
         }
         let isNew = try await registry.withBlobLock {
             let isNew = try await blobs.seal(file: url, sha256: sha256)
-            try await store.completeUpload(
-                id: upload.id, sha256: sha256, sha512: sha512, mediaType: detected.mediaType,
-                completedAt: now.wholeSeconds,
-                expiresAt: min(upload.expiresAt, now.addingTimeInterval(TimeInterval(limits.unattachedExpirySeconds))))
+            let expiresAt = min(
+                upload.expiresAt, now.addingTimeInterval(TimeInterval(limits.unattachedExpirySeconds)))
+            let mediaType = detected.mediaType
+            try await store.transaction { unit in
+                try await unit.uploads.complete(
+                    id: upload.id, sha256: sha256, sha512: sha512, mediaType: mediaType,
+                    completedAt: now.wholeSeconds, expiresAt: expiresAt)
+            }
             return isNew
         }
         if isNew { extractMetadata(sha256: sha256) }
@@ -261,7 +265,7 @@ final class UploadService: Sendable {
     private func reject(_ upload: StoredUpload) async throws {
         await registry.releaseReservation(upload.id)
         try? FileManager.default.removeItem(at: partURL(upload.id))
-        try await store.markUpload(id: upload.id, as: .rejected)
+        try await store.transaction { try await $0.uploads.mark(id: upload.id, as: .rejected) }
     }
 
     /// Starts receiving one whole file of unknown length (a multipart form field) as an upload from `source`.
@@ -280,13 +284,13 @@ final class UploadService: Sendable {
         try? FileManager.default.removeItem(at: partURL(upload.id))
         await registry.setDigests(nil, for: upload.id)
         await registry.releaseReservation(upload.id)
-        try await store.deleteUpload(id: upload.id)
+        try await store.transaction { try await $0.uploads.delete(id: upload.id) }
         if upload.state == .complete, let sha256 = upload.sha256 { try await removeIfUnreferenced(sha256) }
     }
 
     /// Expires what ran out of time, removing bytes nobody needs.
     func sweep(now: Date) async throws -> Int {
-        let expired = try await store.expireUploads(now: now)
+        let expired = try await store.transaction { try await $0.uploads.expire(now: now) }
         for upload in expired {
             try? FileManager.default.removeItem(at: partURL(upload.id))
             await registry.setDigests(nil, for: upload.id)
@@ -394,7 +398,7 @@ final class WholeFileReceiver: @unchecked Sendable {
         let upload = StoredUpload(
             id: id, length: writer.position, source: source, senderSHA256: nil, createdAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(limits.uploadExpirySeconds)))
-        try await service.store.createUpload(upload)
+        try await service.store.transaction { try await $0.uploads.insert(upload) }
         try await service.complete(upload, digests: writer.digests, now: now)
         return id
     }
