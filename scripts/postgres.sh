@@ -3,6 +3,7 @@
 #   scripts/postgres.sh start [DIR]   (prints the DATABASE_URL)
 #   scripts/postgres.sh stop [DIR]
 # Needs Debian's postgresql package and root (it runs the server as the postgres user).
+# max_connections=1000: the test suite runs a hundred apps at once, each with its pool and its committer's connection.
 set -euo pipefail
 action=${1:?start or stop}
 dir=${2:-/tmp/attest-pg}
@@ -17,7 +18,7 @@ case "$action" in
     fi
     if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
       runuser -u postgres -- "$bin/pg_ctl" -D "$dir" -w -l "$dir/server.log" \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=1000 -c fsync=on" start >/dev/null
     fi
     runuser -u postgres -- "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres attest_test 2>/dev/null || true
     echo "postgres://postgres@127.0.0.1:$port/attest_test"

@@ -258,6 +258,63 @@ extension RowWriterTests {
     }
 }
 
+extension RowWriterTests {
+    @Test("Rows are cut into statements of bounded size, or of power-of-two sizes, in order and none lost")
+    func chunking() {
+        #expect(Array(0..<8).chunks(of: 3).map(Array.init) == [[0, 1, 2], [3, 4, 5], [6, 7]])
+        #expect([Int]().chunks(of: 3).isEmpty)
+        let sizes = Array(0..<300).powerOfTwoChunks(upTo: 128).map(\.count)
+        #expect(sizes == [128, 128, 32, 8, 4])
+        #expect(Array(0..<300).powerOfTwoChunks(upTo: 128).flatMap { $0 } == Array(0..<300))
+        #expect(Array(0..<1).powerOfTwoChunks(upTo: 128).map(\.count) == [1])
+    }
+
+    @Test("PostgreSQL folding in Swift: documents' words and query terms fold alike (case, accents, punctuation)")
+    func postgresFolding() {
+        #expect(SearchIndexer.postgresWords("Ñandú-PÉREZ, 47th St. (Chicago)") == "nandu perez 47th st chicago")
+        #expect(SearchIndexer.postgresWords("pe\u{301}rez") == "perez", "a combining accent is dropped")
+        #expect(SearchIndexer.postgresQuery(["pérez", "ab"]) == "perez & ab:*")
+        #expect(SearchIndexer.postgresQuery(["ärger"]) == "arger")
+    }
+
+    @Test(
+        "PostgreSQL: accented and unaccented spellings find each other; the migration indexes every document again, its revert the old way",
+        .enabled(
+            if: TestDatabase.postgresURL != nil, "needs PostgreSQL: ATTEST_TEST_DATABASE_URL is not set (CI sets it)"))
+    func postgresAccents() async throws {
+        try await withAttest(postgres: true) { harness in
+            let services = harness.app.attest
+            let sql = try #require(harness.app.db as? any SQLDatabase)
+            var references: [String] = []
+            for narrative in ["Agents stopped Señor PÉREZ-Quiñónez", "Agents stopped senor perez quinonez"] {
+                references.append(
+                    try await services.submitReport.execute(.init(submission: .minimal(narrative: narrative)))
+                        .reference.description)
+            }
+            @Sendable func found(_ text: String) async throws -> Set<String> {
+                Set(
+                    try await services.search.search(try SearchQuery(text), kinds: [.report], limit: 10).map(
+                        \.reference))
+            }
+            for text in ["perez", "Pérez", "QUIÑÓNEZ", "señor pérez", "quiñ"] {
+                #expect(try await found(text) == Set(references), "\(text)")
+            }
+            struct Count: Decodable { var count: Int }
+            func pending() async throws -> Int {
+                try await sql.raw("SELECT count(*) AS count FROM search_documents WHERE tsv IS NULL")
+                    .first(decoding: Count.self)?.count ?? -1
+            }
+            await services.store.stopBackgroundWork()
+            try await services.store.onFluentDatabase { try await IndexPostgresSearchInSwift().revert(on: $0) }
+            #expect(try await pending() == 0, "the revert computes every vector the old way")
+            try await services.store.onFluentDatabase { try await IndexPostgresSearchInSwift().prepare(on: $0) }
+            #expect(try await pending() >= 2, "the migration leaves every document to index again")
+            #expect(try await found("pérez") == Set(references), "a search indexes them first")
+            #expect(try await pending() == 0)
+        }
+    }
+}
+
 extension FluentReportStore {
     /// Runs `body` (a migration, say) with the Fluent database of a write transaction.
     func onFluentDatabase(_ body: @escaping @Sendable (any Database) async throws -> Void) async throws {

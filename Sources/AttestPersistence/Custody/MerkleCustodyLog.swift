@@ -47,10 +47,7 @@ enum CustodyStorage {
         -> [TreeNode: TreeHash]
     {
         var found: [TreeNode: TreeHash] = [:]
-        let unique = Array(Set(nodes))
-        var start = 0
-        while start < unique.count {
-            let chunk = unique[start..<min(start + 200, unique.count)]
+        for chunk in Array(Set(nodes)).chunks(of: 200) {
             // One point lookup per node, joined with UNION ALL: SQLite plans a long OR of (level, position)
             // pairs as a multi-index OR, about three times slower (measured at a million entries).
             let query = chunk.map { node -> SQLQueryString in
@@ -63,7 +60,6 @@ enum CustodyStorage {
                 }
                 found[TreeNode(level: Int(row.level), index: UInt64(row.position))] = hash
             }
-            start += chunk.count
         }
         return found
     }

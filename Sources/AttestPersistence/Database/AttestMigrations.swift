@@ -22,6 +22,6 @@ public enum AttestMigrations {
         CreateStaffAdministration(),
         IndexReportTextInSwift(),
         DeferPostgresSearchIndexing(),
-
+        IndexPostgresSearchInSwift(),
     ]
 }

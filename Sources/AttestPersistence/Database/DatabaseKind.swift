@@ -57,8 +57,9 @@ public enum DatabaseKind: Sendable, Equatable {
         try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
     }
 
-    /// Registers this database with Fluent as the default.
-    public func register(in databases: Databases) throws {
+    /// Registers this database with Fluent as the default; PostgreSQL with up to `connectionsPerEventLoop`
+    /// connections per event loop.
+    public func register(in databases: Databases, connectionsPerEventLoop: Int = 3) throws {
         switch self {
         case .sqliteFile(let url):
             try FileManager.default.createDirectory(
@@ -79,10 +80,12 @@ public enum DatabaseKind: Sendable, Equatable {
             // queue dozens of transactions behind the custody sequence's row lock, so a connection may be waited
             // for longer than a server request should ever wait (10 s).
             let poolTimeout: TimeAmount = searchPath == nil ? .seconds(10) : .seconds(90)
-            // Four connections per event loop: the group committer holds one for each batch, reads use the rest.
+            // Three connections per event loop, for reads, the search indexer and migrations; the group committer
+            // writes through one of its own (`CommitterDatabases`).
             databases.use(
                 .postgres(
-                    configuration: configuration, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: poolTimeout,
+                    configuration: configuration, maxConnectionsPerEventLoop: connectionsPerEventLoop,
+                    connectionPoolTimeout: poolTimeout,
                     sqlLogLevel: .trace),
                 as: .psql)
         }

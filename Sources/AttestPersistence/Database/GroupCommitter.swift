@@ -1,3 +1,4 @@
+import AttestLedger
 import FluentKit
 import FluentSQL
 import Foundation
@@ -41,7 +42,8 @@ actor GroupCommitter {
 
     private let database: @Sendable () -> any Database
     private let kind: Kind
-    /// Called after every batch committed in a Fluent transaction (PostgreSQL: wakes its search indexer).
+    /// Called after batches committed in Fluent transactions, when no unit waits or `searchBacklog` have
+    /// accumulated (PostgreSQL: wakes its search indexer).
     private let afterBatch: @Sendable () -> Void
     private let synchronous: String
     private let maxBatch: Int
@@ -54,6 +56,10 @@ actor GroupCommitter {
     private var unindexed = 1
     /// Beyond this many, a chunk is indexed before the next batch even while submissions wait.
     static let searchBacklog = 2_048
+    /// Units committed in Fluent transactions since `afterBatch` was last called.
+    private var unindexedAfterBatches = 0
+    /// PostgreSQL: the custody tree's frontier as this process's last batch left it.
+    private var carriedFrontier: MerkleFrontier?
     /// What happened so far, counted by the committer (see `GroupCommitStatistics`).
     private var counts = GroupCommitStatistics()
 
@@ -109,6 +115,13 @@ actor GroupCommitter {
                     await commitOnWriter(batch, path: path)
                 } else {
                     await commit(batch, on: database())
+                    // PostgreSQL's search indexer runs when submissions stop arriving, or once enough wait for it,
+                    // as SQLite's does between batches: not on the two cores the submissions need.
+                    unindexedAfterBatches += batch.count
+                    if pending.isEmpty || unindexedAfterBatches >= Self.searchBacklog {
+                        unindexedAfterBatches = 0
+                        afterBatch()
+                    }
                 }
             } else if unindexed > 0, writer != nil {
                 // Nothing waiting (or too much unindexed): one chunk of search indexing, then let submissions
@@ -208,12 +221,14 @@ actor GroupCommitter {
     /// unit would do the same at two extra statements per unit on the happy path).
     private func commit(_ batch: [Job], on database: any Database) async {
         do {
-            let values = try await Self.run(batch.map(\.work), on: database, kind: kind, synchronous: synchronous)
+            let (values, frontier) = try await Self.run(
+                batch.map(\.work), on: database, kind: kind, synchronous: synchronous, frontier: carriedFrontier)
+            carriedFrontier = frontier
             counts.transactions += 1
             counts.unitsInTransactions += batch.count
-            afterBatch()
             for (job, value) in zip(batch, values) { job.continuation.resume(returning: value) }
         } catch let failure as UnitFailed {
+            carriedFrontier = nil
             counts.failedBatches += 1
             guard batch.count > 1 else {
                 batch[0].continuation.resume(throwing: failure.error)
@@ -222,19 +237,24 @@ actor GroupCommitter {
             for job in batch { await commit([job], on: database) }
         } catch {
             // The commit itself failed: nothing in the batch was stored, so nothing is acknowledged.
+            carriedFrontier = nil
             counts.failedBatches += 1
             for job in batch { job.continuation.resume(throwing: error) }
         }
     }
 
-    private static func run(_ works: [Work], on database: any Database, kind: Kind, synchronous: String)
-        async throws -> [any Sendable]
-    {
+    /// Runs `works` in one transaction on one connection; their values, and the custody tree's frontier after them
+    /// (PostgreSQL: carried into the next batch, see `RowBatch.init(sql:frontier:)`).
+    private static func run(
+        _ works: [Work], on database: any Database, kind: Kind, synchronous: String, frontier: MerkleFrontier?
+    ) async throws -> ([any Sendable], MerkleFrontier?) {
         try await database.withConnection { connection in
             guard let sql = connection as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
             if kind == .postgres {
                 try await sql.raw("BEGIN").run()
-                // One batch at a time across processes; held until COMMIT or ROLLBACK (or the connection's end).
+                // One batch at a time across processes, held until COMMIT or ROLLBACK (or the connection's end); what
+                // the batch reads after it (each statement has a snapshot of its own) sees every batch committed
+                // before.
                 try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: sequencerLock))").run()
             } else {
                 try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
@@ -244,7 +264,7 @@ actor GroupCommitter {
                 // SQLITE_BUSY_SNAPSHOT, without waiting, when another connection committed after its first read.
                 try await sql.raw("BEGIN IMMEDIATE").run()
             }
-            let batch = RowBatch(sql: sql)
+            let batch = RowBatch(sql: sql, frontier: kind == .postgres ? frontier : nil)
             var values: [any Sendable] = []
             values.reserveCapacity(works.count)
             do {
@@ -263,7 +283,7 @@ actor GroupCommitter {
                 try? await sql.raw("ROLLBACK").run()
                 throw error
             }
-            return values
+            return (values, batch.currentFrontier)
         }
     }
 }

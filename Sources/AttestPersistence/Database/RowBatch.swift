@@ -1,5 +1,6 @@
 import AttestLedger
 import FluentKit
+import FluentPostgresDriver
 import FluentSQL
 import FluentSQLiteDriver
 import Foundation
@@ -43,14 +44,24 @@ final class RowBatch: @unchecked Sendable {
     /// New rows, by `RowTable.rawValue`.
     private var rows = Array(repeating: [[Cell]](), count: RowTable.allCases.count)
 
-    /// A batch inside a Fluent transaction on `sql`.
-    init(sql: any SQLDatabase) {
+    /// A batch inside a Fluent transaction on `sql`. `frontier`: the custody tree's frontier as the previous batch
+    /// on this database left it, if this process wrote that batch; used only when its size is the log's size as
+    /// read under the batch's lock (so no other process appended since), saving its query.
+    init(sql: any SQLDatabase, frontier: MerkleFrontier? = nil) {
         storage = .connection(sql)
+        carriedFrontier = frontier
     }
+
+    /// See `init(sql:frontier:)`.
+    private let carriedFrontier: MerkleFrontier?
+
+    /// The custody tree's frontier after this batch's appends, if it loaded one.
+    var currentFrontier: MerkleFrontier? { frontier }
 
     /// A batch on the committer's own connection, for as long as the committer lives.
     init(writer: SQLiteWriter) {
         storage = .writer(writer)
+        carriedFrontier = nil
     }
 
     /// The next value of counter `name` (the same numbering as `Sequences.next`).
@@ -84,7 +95,12 @@ final class RowBatch: @unchecked Sendable {
     func appendLeaf(_ leaf: TreeHash, at index: UInt64, completed: (TreeNode, TreeHash) -> Void) async throws {
         if frontier == nil {
             switch storage {
-            case .connection(let sql): frontier = try await CustodyStorage.frontier(size: index, on: sql)
+            case .connection(let sql):
+                if let carried = carriedFrontier, carried.size == index {
+                    frontier = carried
+                } else {
+                    frontier = try await CustodyStorage.frontier(size: index, on: sql)
+                }
             case .writer(let writer): frontier = try writer.frontier(size: index)
             }
         }
@@ -101,6 +117,9 @@ final class RowBatch: @unchecked Sendable {
     /// Fluent database, call this first; on the committer's own connection it throws `NeedsConnection` instead.
     func flush() async throws {
         guard case .connection(let sql) = storage else { throw NeedsConnection() }
+        if let postgres = sql as? any PostgresDatabase, try await flushInOneStatement(postgres, logger: sql.logger) {
+            return
+        }
         for table in RowTable.allCases {
             try await table.insert(rows[table.rawValue], on: sql)
         }
@@ -115,6 +134,38 @@ final class RowBatch: @unchecked Sendable {
             for (name, value) in counters { storedCounters?[name] = value }
         }
         clearPending()
+    }
+
+    /// PostgreSQL: every row and the counters in one statement (one round trip): an `INSERT` per table as a
+    /// data-modifying `WITH` clause, in `RowTable` order, and the counters' upsert as the main statement. False
+    /// (nothing written) when the binds would exceed the protocol's limit; `flush` then writes table by table.
+    private func flushInOneStatement(_ postgres: any PostgresDatabase, logger: Logger) async throws -> Bool {
+        let counters = pendingCounters
+        let binds = rows.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } } + counters.count * 2
+        guard binds <= RowTable.postgresBindLimit else { return false }
+        guard binds > 0 else { return true }
+        var bindings = PostgresBindings(capacity: binds)
+        var clauses: [String] = []
+        for table in RowTable.allCases where !rows[table.rawValue].isEmpty {
+            clauses.append("w\(table.rawValue) AS (\(table.postgresInsert(rows[table.rawValue], into: &bindings)))")
+        }
+        var main = "SELECT 1"
+        if !counters.isEmpty {
+            let values = counters.map { counter -> String in
+                let first = bindings.count + 1
+                bindings.append(counter.name)
+                bindings.append(counter.value)
+                return "($\(first), $\(first + 1))"
+            }
+            main =
+                "INSERT INTO sequences (name, value) VALUES \(values.joined(separator: ", "))"
+                + " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        }
+        let statement = clauses.isEmpty ? main : "WITH " + clauses.joined(separator: ", ") + " " + main
+        try await postgres.run(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
+        for (name, value) in counters { storedCounters?[name] = value }
+        clearPending()
+        return true
     }
 
     /// On the committer's own connection: writes everything accumulated, inside the transaction `writer` has open.

@@ -78,6 +78,23 @@ enum RowTable: Int, CaseIterable, Sendable {
         }
     }
 
+    /// The `INSERT` of `rows` for PostgreSQL, its binds appended to `bindings` (numbered after those already
+    /// there).
+    func postgresInsert(_ rows: some Collection<[Cell]>, into bindings: inout PostgresBindings) -> String {
+        let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        var values: [String] = []
+        values.reserveCapacity(rows.count)
+        for row in rows {
+            let first = bindings.count + 1
+            for cell in row { cell.bind(into: &bindings) }
+            values.append("(" + (first..<first + row.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+        }
+        return "INSERT INTO \"\(name)\" (\(names)) VALUES " + values.joined(separator: ", ")
+    }
+
+    /// Binds PostgreSQL's protocol allows in one statement.
+    static let postgresBindLimit = 65_535
+
     /// Rows per INSERT statement on a Fluent connection: far below SQLite's and PostgreSQL's bind limits
     /// (250,000 in this SQLite build, 65,535 in PostgreSQL's protocol) at 23 columns.
     static let rowsPerStatement = 200
@@ -86,9 +103,7 @@ enum RowTable: Int, CaseIterable, Sendable {
     /// database's own driver (SQLiteNIO, PostgresNIO) ready-made.
     func insert(_ rows: [[Cell]], on sql: any SQLDatabase) async throws {
         let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+        for chunk in rows.chunks(of: Self.rowsPerStatement) {
             if let sqlite = sql as? any SQLiteDatabase {
                 let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
                 _ = try await sqlite.query(
@@ -97,24 +112,20 @@ enum RowTable: Int, CaseIterable, Sendable {
                     chunk.flatMap { $0.map(\.sqlite) })
             } else if let postgres = sql as? any PostgresDatabase {
                 var bindings = PostgresBindings(capacity: chunk.count * columns.count)
-                var values: [String] = []
-                values.reserveCapacity(chunk.count)
-                for row in chunk {
-                    let first = bindings.count + 1
-                    for cell in row { cell.bind(into: &bindings) }
-                    values.append("(" + (first..<first + row.count).map { "$\($0)" }.joined(separator: ", ") + ")")
-                }
-                let query = PostgresQuery(
-                    unsafeSQL: "INSERT INTO \"\(name)\" (\(names)) VALUES " + values.joined(separator: ", "),
-                    binds: bindings)
-                let logger = sql.logger
-                try await postgres.withConnection { connection in
-                    connection.eventLoop.makeFutureWithTask { _ = try await connection.query(query, logger: logger) }
-                }.get()
+                let statement = postgresInsert(chunk, into: &bindings)
+                try await postgres.run(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: sql.logger)
             } else {
                 throw PersistenceError.unsupportedDatabase
             }
-            start += chunk.count
         }
+    }
+}
+
+extension PostgresDatabase {
+    /// Runs one statement with PostgresNIO's binds, on this database's connection.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        try await withConnection { connection in
+            connection.eventLoop.makeFutureWithTask { _ = try await connection.query(query, logger: logger) }
+        }.get()
     }
 }

@@ -126,10 +126,8 @@ final class SQLiteWriter: @unchecked Sendable {
     /// data at every statement that writes it, and a segment per report made its merges the largest cost of a
     /// batch (docs/benchmarks.md).
     func insert(into table: RowTable, rows: [[Cell]]) throws {
-        var start = 0
-        while start < rows.count {
-            var count = 128
-            while count > rows.count - start { count /= 2 }
+        for chunk in rows.powerOfTwoChunks(upTo: 128) {
+            let count = chunk.count
             let key = InsertKey(table: table.name, rows: count)
             let statement: OpaquePointer
             if let cached = inserts[key] {
@@ -144,7 +142,7 @@ final class SQLiteWriter: @unchecked Sendable {
             }
             sqlite_nio_sqlite3_clear_bindings(statement)
             var index: Int32 = 1
-            for row in rows[start..<(start + count)] {
+            for row in chunk {
                 for cell in row {
                     try bind(cell, at: index, to: statement)
                     index += 1
@@ -154,7 +152,6 @@ final class SQLiteWriter: @unchecked Sendable {
             guard sqlite_nio_sqlite3_step(statement) == SQLITE_DONE else {
                 throw Failure(description: "inserting into \(table.name): \(message)")
             }
-            start += count
         }
     }
 

@@ -36,18 +36,36 @@ public struct FluentReportStore: ReportStore {
         self.isSQLite = kind.isSQLite
         let indexer = kind.isSQLite ? nil : BackgroundSearchIndexer(database: database)
         self.searchIndexer = indexer
+        // PostgreSQL: the committer's connection on a thread of its own (the application's pool if that fails).
+        let own = kind.isSQLite ? nil : try? CommitterDatabases(kind: kind)
+        self.committerDatabases = own
+        let committerDatabase: @Sendable () -> any Database
+        if let own {
+            committerDatabase = { own.database() }
+        } else {
+            committerDatabase = database
+        }
         self.committer = GroupCommitter(
-            database: database, kind: kind.isSQLite ? .sqlite(file: kind.sqliteFile?.path) : .postgres,
+            database: committerDatabase,
+            kind: kind.isSQLite ? .sqlite(file: kind.sqliteFile?.path) : .postgres,
             synchronous: sqliteSynchronous.rawValue,
             afterBatch: { if let indexer { Task { await indexer.wake() } } })
     }
 
     /// PostgreSQL: indexes new search documents after their batch (see `DeferPostgresSearchIndexing`).
     let searchIndexer: BackgroundSearchIndexer?
+    /// PostgreSQL: the group committer's own connection (see `CommitterDatabases`).
+    let committerDatabases: CommitterDatabases?
 
     /// Stops background work that uses the database (before the database shuts down).
     public func stopBackgroundWork() async {
         await searchIndexer?.stop()
+    }
+
+    /// Closes the group committer's own connection (at shutdown, after the last write).
+    public func shutdown() async {
+        await stopBackgroundWork()
+        await committerDatabases?.shutdown()
     }
 
     /// Whether the database is SQLite (which indexes search documents in the background).
@@ -66,7 +84,9 @@ public struct FluentReportStore: ReportStore {
     /// that a search that follows sees everything committed before it.
     public func indexPendingSearch() async throws {
         guard isSQLite else {
-            while try await SearchIndexer.indexPendingPostgres(on: sql, limit: 1_000, skipLocked: false) == 1_000 {}
+            while try await SearchIndexer.indexPendingPostgres(on: database(), limit: 1_000, skipLocked: false)
+                == 1_000
+            {}
             return
         }
         struct Row: Decodable { var pending: Bool }

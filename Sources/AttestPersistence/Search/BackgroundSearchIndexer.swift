@@ -40,9 +40,8 @@ actor BackgroundSearchIndexer {
             woken = false
             do {
                 while !stopped {
-                    guard let sql = database() as? any SQLDatabase else { break }
                     let count = try await SearchIndexer.indexPendingPostgres(
-                        on: sql, limit: Self.chunk, skipLocked: true)
+                        on: database(), limit: Self.chunk, skipLocked: true)
                     indexed += count
                     if count < Self.chunk { break }
                 }

@@ -1,3 +1,4 @@
+import AttestCore
 import FluentKit
 import FluentSQL
 import FluentSQLiteDriver
@@ -177,24 +178,73 @@ struct DeferPostgresSearchIndexing: AsyncMigration {
 }
 
 extension SearchIndexer {
-    /// A document's `tsvector` on PostgreSQL: its body folded (`CreateSearchIndex.postgresFolded`), `simple`
-    /// configuration.
+    /// A document's `tsvector` as PostgreSQL computed it before `IndexPostgresSearchInSwift`: its body folded by
+    /// `translate` (`CreateSearchIndex.postgresFolded`), `simple` configuration.
     static let postgresVector = "to_tsvector('simple', \(CreateSearchIndex.postgresFolded("body")))"
 
-    /// PostgreSQL: indexes up to `limit` of the oldest pending documents in one statement (its own transaction
-    /// unless the caller has one); returns how many.
+    /// What PostgreSQL's `simple` configuration indexes of a document: its words folded in Swift
+    /// (`TextFolding.words`), one space apart. Queries fold their terms the same way (`postgresQuery`).
+    static func postgresWords(_ body: String) -> String {
+        TextFolding.words(body).joined(separator: " ")
+    }
+
+    /// PostgreSQL: indexes up to `limit` of the oldest pending documents, in a transaction of its own: the rows
+    /// are locked and read, their words folded here, and their `tsvector`s written in one statement. Returns how
+    /// many.
     ///
     /// - Parameter skipLocked: skip the rows another indexer is indexing instead of waiting for it: for the
     ///   background indexer only. A search must wait, or it would miss a document indexed but not yet committed.
-    static func indexPendingPostgres(on sql: any SQLDatabase, limit: Int, skipLocked: Bool) async throws -> Int {
-        struct Row: Decodable { var id: Int64 }
+    static func indexPendingPostgres(on database: any Database, limit: Int, skipLocked: Bool) async throws -> Int {
         let lock = skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE"
-        return try await sql.raw(
-            """
-            UPDATE search_documents SET tsv = \(unsafeRaw: postgresVector) WHERE id IN (
-              SELECT id FROM search_documents WHERE tsv IS NULL ORDER BY id LIMIT \(bind: limit) \(unsafeRaw: lock))
-            RETURNING id
-            """
-        ).all(decoding: Row.self).count
+        return try await database.transaction { database in
+            guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+            struct Row: Decodable {
+                var id: Int64
+                var body: String
+            }
+            let rows = try await sql.raw(
+                """
+                SELECT id, body FROM search_documents WHERE tsv IS NULL ORDER BY id LIMIT \(bind: limit)
+                \(unsafeRaw: lock)
+                """
+            ).all(decoding: Row.self)
+            guard !rows.isEmpty else { return 0 }
+            let values = rows.map { SQLQueryString("(\(bind: $0.id), \(bind: postgresWords($0.body)))") }
+            try await sql.raw(
+                """
+                UPDATE search_documents d SET tsv = to_tsvector('simple', v.words)
+                FROM (VALUES \(values.joined(separator: ", "))) AS v(id, words) WHERE d.id = v.id
+                """
+            ).run()
+            return rows.count
+        }
+    }
+
+    /// A PostgreSQL `tsquery` for `terms`, folded as documents are (`postgresWords`); a term that matches as a
+    /// prefix (`SearchQuery.matchesAsPrefix`) gets `:*`.
+    static func postgresQuery(_ terms: [String]) -> String {
+        terms.compactMap { term in
+            let folded = TextFolding.words(term).joined()
+            guard !folded.isEmpty else { return nil }
+            return SearchQuery.matchesAsPrefix(term) ? "\(folded):*" : folded
+        }.joined(separator: " & ")
+    }
+}
+
+/// PostgreSQL: search documents' words are folded in Swift (`SearchIndexer.postgresWords`, Core's `TextFolding`)
+/// rather than by `translate` in the database, which cost about five times `to_tsvector` itself (measured: 2,000
+/// documents of 1 KB, 1.7 s against 0.3 s); queries fold their terms the same way. Every document is indexed
+/// again, in the background.
+struct IndexPostgresSearchInSwift: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        guard sql.dialect.name != "sqlite" else { return }
+        try await sql.raw("UPDATE search_documents SET tsv = NULL").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
+        guard sql.dialect.name != "sqlite" else { return }
+        try await sql.raw("UPDATE search_documents SET tsv = \(unsafeRaw: SearchIndexer.postgresVector)").run()
     }
 }

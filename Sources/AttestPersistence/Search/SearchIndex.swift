@@ -316,20 +316,16 @@ public struct FluentSearchIndex: SearchIndex {
                 """
             ).all(decoding: Row.self)
         } else {
-            let tsquery = query.terms.map { SearchQuery.matchesAsPrefix($0) ? "\($0):*" : $0 }
-                .joined(separator: " & ")
-            // The terms are letters and digits only (`SearchQuery`); the query is still bound, never spliced.
-            let folding = (CreateSearchIndex.foldFrom, CreateSearchIndex.foldTo)
+            // Folded as documents are (`SearchIndexer.postgresWords`); letters and digits only (`SearchQuery`), and
+            // bound all the same, never spliced.
+            let tsquery = SearchIndexer.postgresQuery(query.terms)
             rows = try await sql.raw(
                 """
                 SELECT source_id, kind, reference, ts_headline('simple', body, q, 'MaxWords=20, MinWords=8, StartSel="", StopSel=""')
                   AS excerpt
-                FROM (SELECT source_id, kind, reference, body, id,
-                        to_tsquery('simple', translate(lower(\(bind: tsquery)), '\(unsafeRaw: folding.0)',
-                          '\(unsafeRaw: folding.1)')) AS q
+                FROM (SELECT source_id, kind, reference, body, id, to_tsquery('simple', \(bind: tsquery)) AS q
                       FROM search_documents
-                      WHERE tsv @@ to_tsquery('simple', translate(lower(\(bind: tsquery)), '\(unsafeRaw: folding.0)',
-                          '\(unsafeRaw: folding.1)')) AND kind IN (\(kindList))
+                      WHERE tsv @@ to_tsquery('simple', \(bind: tsquery)) AND kind IN (\(kindList))
                       ORDER BY id DESC LIMIT \(literal: limit * 4)) found
                 ORDER BY id DESC
                 """

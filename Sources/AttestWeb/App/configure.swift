@@ -158,6 +158,6 @@ struct StoreBackgroundWork: LifecycleHandler {
     let store: FluentReportStore
 
     func shutdownAsync(_ application: Application) async {
-        await store.stopBackgroundWork()
+        await store.shutdown()
     }
 }
