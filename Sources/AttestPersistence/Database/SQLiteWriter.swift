@@ -26,8 +26,8 @@ final class SQLiteWriter: @unchecked Sendable {
         var table: String
         var rows: Int
     }
-    /// `PRAGMA data_version` at the end of this connection's last transaction: it changes only when another
-    /// connection commits.
+    /// `PRAGMA data_version` as this connection's last transaction read it, under the write lock: it changes only
+    /// when another connection commits.
     private var seenVersion: Int64?
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     /// Syncs the log after commits when the configured `synchronous` waits for the disk (`FULL`, `EXTRA`): the
@@ -89,9 +89,11 @@ final class SQLiteWriter: @unchecked Sendable {
         return version == seenVersion
     }
 
+    /// Commits. `seenVersion` stays as `begin` read it under the write lock: this connection's own commits do not
+    /// change `data_version`, and reading it again here could take in another connection's commit made just after
+    /// this one, which the next `begin` would then miss (stale counters; seen under load as a refused batch).
     func commit() throws {
         try execute("COMMIT")
-        seenVersion = try dataVersion()
     }
 
     /// Rolls back whatever is open (nothing, after a failed commit that SQLite already rolled back).
