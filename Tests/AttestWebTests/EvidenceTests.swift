@@ -382,7 +382,7 @@ struct CaptureMetadataTests {
             "-q", "-overwrite_original", "-GPSLatitude=41.8445", "-GPSLatitudeRef=N", "-GPSLongitude=87.7249",
             "-GPSLongitudeRef=W", "-DateTimeOriginal=2026:11:20 14:30:00", "-Make=Pixel", url.path,
         ]
-        try process.run()
+        try MetadataExtractor.launch(process)
         process.waitUntilExit()
         return Array(try Data(contentsOf: url))
     }

@@ -79,6 +79,17 @@ struct MetadataExtractor: Sendable {
         return MetadataExtractor(executable: nil, limits: limits)
     }
 
+    /// Serialises `Process.run` across the process: Foundation's launch on Linux crashed once (in `memmove`, under
+    /// a test run starting several processes at once from different threads).
+    static let launchLock = NSLock()
+
+    /// Starts `process`, one launch at a time (see `launchLock`).
+    static func launch(_ process: Process) throws {
+        launchLock.lock()
+        defer { launchLock.unlock() }
+        try process.run()
+    }
+
     /// Runs exiftool on `file` within the limits. Blocks the calling thread: call it on a thread of its own.
     func extractBlocking(from file: URL) -> Outcome {
         guard let executable else { return .failed("exiftool is not configured") }
@@ -94,7 +105,7 @@ struct MetadataExtractor: Sendable {
         let output = Pipe()
         process.standardOutput = output
         do {
-            try process.run()
+            try Self.launch(process)
         } catch {
             return .failed("exiftool could not be started")
         }
