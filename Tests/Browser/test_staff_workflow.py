@@ -21,7 +21,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -130,24 +130,24 @@ def file_reports():
     return references
 
 
+def wait_until_page(driver, script, *args):
+    """Waits until `script` returns true on the page now shown. The check runs as one script in the current document,
+    so it never holds an element of a page being replaced; a script that lands mid-navigation (Chromium: "Node with
+    given id does not belong to the document", "document unloaded") is retried, not taken as a failure."""
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(script, *args))
+
+
 def wait_for_status(driver, status):
-    """Waits until the case file page shows `status` (the old page may vanish mid-check while the next loads)."""
-    def shows(d):
-        try:
-            return d.find_element(By.ID, "case-file-status").get_attribute("data-status") == status
-        except (StaleElementReferenceException, NoSuchElementException):
-            return False
-    WebDriverWait(driver, 30).until(shows)
+    """Waits until the case file page shows `status`."""
+    wait_until_page(driver, "const e = document.getElementById('case-file-status');"
+                            "return e !== null && e.getAttribute('data-status') === arguments[0];", status)
 
 
 def wait_for_text(driver, element_id, text):
-    """Waits until the element shows `text` (across a page being replaced)."""
-    def shows(d):
-        try:
-            return text in d.find_element(By.ID, element_id).text
-        except (StaleElementReferenceException, NoSuchElementException):
-            return False
-    WebDriverWait(driver, 30).until(shows)
+    """Waits until the element shows `text`."""
+    wait_until_page(driver, "const e = document.getElementById(arguments[0]);"
+                            "return e !== null && e.textContent.includes(arguments[1]);", element_id, text)
 
 
 def choose(driver, element_id):
