@@ -378,3 +378,67 @@ struct FluentingStore: ReportStore {
         try await store.reports(overlapping: window, limit: limit)
     }
 }
+
+extension RowWriterTests {
+    @Test(
+        "PostgreSQL: the sequencer's state, read in one round trip with its lock, equals the counters and frontier read apart, and a batch waiting for the lock reads what the batch before it committed",
+        .enabled(
+            if: TestDatabase.postgresURL != nil, "needs PostgreSQL: ATTEST_TEST_DATABASE_URL is not set (CI sets it)"))
+    func postgresSequencerState() async throws {
+        try await withAttest(postgres: true) { harness in
+            let services = harness.app.attest
+            for _ in 0..<5 { _ = try await services.submitReport.execute(.init(submission: .minimal())) }
+            let database = harness.app.db
+
+            // The state as the function reads it, against the counters and the frontier read apart.
+            let state = try await database.transaction { transaction in
+                try await SequencerState.lock(GroupCommitter.sequencerLock, on: transaction as! any SQLDatabase)
+            }
+            let sql = try #require(database as? any SQLDatabase)
+            struct Counter: Decodable {
+                var name: String
+                var value: Int64
+            }
+            let counters = try await sql.raw("SELECT name, value FROM sequences").all(decoding: Counter.self)
+            #expect(state.counters == Dictionary(uniqueKeysWithValues: counters.map { ($0.name, $0.value) }))
+            let size = UInt64(try #require(state.counters["custody"]) + 1)
+            #expect(size >= 6)
+            #expect(state.frontier.size == size)
+            #expect(state.frontier.root == (try await CustodyStorage.frontier(size: size, on: sql)).root)
+            #expect(state.frontier.root == (try await services.ledger.root(size: size)))
+
+            // One transaction holds the lock and moves a counter; another, asking for the lock meanwhile, waits and
+            // then reads the moved counter (a statement that waited would otherwise see the database of before).
+            let (held, release) = AsyncStream<Void>.makeStream()
+            let (proceed, go) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await database.transaction { transaction in
+                    let sql = transaction as! any SQLDatabase
+                    _ = try await SequencerState.lock(GroupCommitter.sequencerLock, on: sql)
+                    try await sql.raw("INSERT INTO sequences (name, value) VALUES ('test-moved', 41)").run()
+                    release.yield()
+                    for await _ in proceed { break }
+                }
+            }
+            for await _ in held { break }
+            let waiter = Task {
+                try await database.transaction { transaction in
+                    try await SequencerState.lock(GroupCommitter.sequencerLock, on: transaction as! any SQLDatabase)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let waitedState = try await database.transaction { transaction in
+                // Not waiting itself: the lock is only tried.
+                struct Row: Decodable { var taken: Bool }
+                return try await (transaction as! any SQLDatabase).raw(
+                    "SELECT pg_try_advisory_xact_lock(\(bind: GroupCommitter.sequencerLock)) AS taken"
+                ).first(decoding: Row.self)?.taken
+            }
+            #expect(waitedState == false, "the lock is held")
+            go.yield()
+            try await holder.value
+            let after = try await waiter.value
+            #expect(after.counters["test-moved"] == 41)
+        }
+    }
+}

@@ -23,5 +23,6 @@ public enum AttestMigrations {
         IndexReportTextInSwift(),
         DeferPostgresSearchIndexing(),
         IndexPostgresSearchInSwift(),
+        CreateSequencerStateFunction(),
     ]
 }

@@ -28,8 +28,12 @@ final class CommitterDatabases: Sendable {
 
     /// The committer's database (one event loop: its connection pool lives there).
     func database() -> any Database {
-        databases.database(logger: logger, on: group.next())!
+        databases.database(logger: logger, on: eventLoop)!
     }
+
+    /// The one event loop of the committer's connection; the committer runs there too
+    /// (`EventLoopCommitterExecutor`).
+    var eventLoop: any EventLoop { group.next() }
 
     /// Closes the connections and stops the thread.
     func shutdown() async {

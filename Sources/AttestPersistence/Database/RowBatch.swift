@@ -44,24 +44,21 @@ final class RowBatch: @unchecked Sendable {
     /// New rows, by `RowTable.rawValue`.
     private var rows = Array(repeating: [[Cell]](), count: RowTable.allCases.count)
 
-    /// A batch inside a Fluent transaction on `sql`. `frontier`: the custody tree's frontier as the previous batch
-    /// on this database left it, if this process wrote that batch; used only when its size is the log's size as
-    /// read under the batch's lock (so no other process appended since), saving its query.
-    init(sql: any SQLDatabase, frontier: MerkleFrontier? = nil) {
+    /// A batch inside a Fluent transaction on `sql`; `state`: the counters and frontier already read under the
+    /// batch's lock (PostgreSQL, `SequencerState`), or nil to read them when first needed.
+    init(sql: any SQLDatabase, state: SequencerState? = nil) {
         storage = .connection(sql)
-        carriedFrontier = frontier
+        storedCounters = state?.counters
+        loadedFrontier = state?.frontier
     }
 
-    /// See `init(sql:frontier:)`.
-    private let carriedFrontier: MerkleFrontier?
-
-    /// The custody tree's frontier after this batch's appends, if it loaded one.
-    var currentFrontier: MerkleFrontier? { frontier }
+    /// See `init(sql:state:)`.
+    private let loadedFrontier: MerkleFrontier?
 
     /// A batch on the committer's own connection, for as long as the committer lives.
     init(writer: SQLiteWriter) {
         storage = .writer(writer)
-        carriedFrontier = nil
+        loadedFrontier = nil
     }
 
     /// The next value of counter `name` (the same numbering as `Sequences.next`).
@@ -96,8 +93,8 @@ final class RowBatch: @unchecked Sendable {
         if frontier == nil {
             switch storage {
             case .connection(let sql):
-                if let carried = carriedFrontier, carried.size == index {
-                    frontier = carried
+                if let loaded = loadedFrontier, loaded.size == index {
+                    frontier = loaded
                 } else {
                     frontier = try await CustodyStorage.frontier(size: index, on: sql)
                 }

@@ -49,6 +49,7 @@ public struct FluentReportStore: ReportStore {
             database: committerDatabase,
             kind: kind.isSQLite ? .sqlite(file: kind.sqliteFile?.path) : .postgres,
             synchronous: sqliteSynchronous.rawValue,
+            executor: own.map { EventLoopCommitterExecutor(loop: $0.eventLoop) },
             afterBatch: { if let indexer { Task { await indexer.wake() } } })
     }
 
