@@ -152,6 +152,10 @@ actor GroupCommitter {
 
     /// Whether `commitPending` ran in the current lease (see `commitOnLeasedConnection`).
     private var leaseUsed = false
+    /// Whether batches are being committed on a leased connection (`commitPending`).
+    private var isLeased = false
+    /// Whether the leased connection is in a transaction the last batch's `COMMIT AND CHAIN` opened.
+    private var transactionOpen = false
 
     /// PostgreSQL: commits batch after batch on one connection leased from the committer's pool for as long as
     /// units keep coming, instead of leasing it again for each batch (measured: over a millisecond per batch under
@@ -171,12 +175,19 @@ actor GroupCommitter {
 
     private func commitPending(on connection: any Database) async {
         leaseUsed = true
+        isLeased = true
         while !pending.isEmpty {
             let batch = takeBatch()
             let failedBefore = counts.failedBatches
             await commit(batch, on: connection)
             committedInTransaction(batch.count)
-            if counts.failedBatches != failedBefore { return }
+            if counts.failedBatches != failedBefore { break }
+        }
+        isLeased = false
+        if transactionOpen {
+            // The chained transaction is empty: end it before the connection goes back to its pool.
+            transactionOpen = false
+            try? await (connection as? any SQLDatabase)?.raw("ROLLBACK").run()
         }
     }
 
@@ -266,7 +277,13 @@ actor GroupCommitter {
     /// unit would do the same at two extra statements per unit on the happy path).
     private func commit(_ batch: [Job], on database: any Database) async {
         do {
-            let values = try await Self.run(batch.map(\.work), on: database, kind: kind, synchronous: synchronous)
+            // On a leased PostgreSQL connection each batch's COMMIT opens the next one's transaction.
+            let chain = kind == .postgres && isLeased
+            let opened = transactionOpen
+            transactionOpen = false
+            let values = try await Self.run(
+                batch.map(\.work), on: database, kind: kind, synchronous: synchronous, opened: opened, chain: chain)
+            transactionOpen = chain
             counts.transactions += 1
             counts.unitsInTransactions += batch.count
             for (job, value) in zip(batch, values) { job.continuation.resume(returning: value) }
@@ -285,17 +302,27 @@ actor GroupCommitter {
     }
 
     /// Runs `works` in one transaction on one connection; their values.
+    ///
+    /// PostgreSQL: `opened`, the connection is already in a transaction (the last batch's `COMMIT AND CHAIN`);
+    /// `chain`, end with `COMMIT AND CHAIN`, leaving the next batch's transaction open and saving its `BEGIN`'s
+    /// round trip. Any failure ends with a plain `ROLLBACK`: nothing is left open.
     private static func run(
-        _ works: [Work], on database: any Database, kind: Kind, synchronous: String
+        _ works: [Work], on database: any Database, kind: Kind, synchronous: String, opened: Bool = false,
+        chain: Bool = false
     ) async throws -> [any Sendable] {
         try await database.withConnection { connection in
             guard let sql = connection as? any SQLDatabase else { throw PersistenceError.unsupportedDatabase }
             var state: SequencerState?
             if kind == .postgres {
-                try await sql.raw("BEGIN").run()
-                // One batch at a time across processes, held until COMMIT or ROLLBACK (or the connection's end), and
-                // the counters and frontier as the batch committed before left them, in one round trip.
-                state = try await SequencerState.lock(sequencerLock, on: sql)
+                do {
+                    if !opened { try await sql.raw("BEGIN").run() }
+                    // One batch at a time across processes, held until COMMIT or ROLLBACK (or the connection's end),
+                    // and the counters and frontier as the batch committed before left them, in one round trip.
+                    state = try await SequencerState.lock(sequencerLock, on: sql)
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
             } else {
                 try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
                 // Another connection (the committer's own, another process's) may hold the write lock for a moment.
@@ -318,7 +345,7 @@ actor GroupCommitter {
                 throw UnitFailed(error: error)
             }
             do {
-                try await sql.raw("COMMIT").run()
+                try await sql.raw(chain ? "COMMIT AND CHAIN" : "COMMIT").run()
             } catch {
                 try? await sql.raw("ROLLBACK").run()
                 throw error
